@@ -1,0 +1,3 @@
+from tastegraph.cli.main import main
+
+main()

@@ -1,0 +1,1 @@
+"""Accounts: users, their settings and consent, and API tokens."""

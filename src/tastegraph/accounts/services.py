@@ -1,0 +1,148 @@
+"""Account actions: registration, log-in, tokens, settings and profile visibility."""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from tastegraph.accounts.errors import (
+    InvalidAccountData,
+    InvalidCredentials,
+    NameTaken,
+    NotAuthenticated,
+    TokenNotFound,
+    UserNotFound,
+)
+from tastegraph.accounts.models import ApiToken, TokenKind, User, Visibility
+from tastegraph.accounts.schemas import UserCreate, UserUpdate
+from tastegraph.accounts.secrets import hash_password, hash_token, new_token, verify_password
+from tastegraph.locales import default_timezone
+from tastegraph.storage.base import utcnow
+
+
+def name_key(name: str) -> str:
+    return unicodedata.normalize("NFKC", name).casefold()
+
+
+class AccountService:
+    """Reads and writes accounts inside the caller's unit of work. Never commits."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def register(self, data: UserCreate, *, is_admin: bool = False) -> User:
+        if self.find_by_name(data.name) is not None:
+            raise NameTaken(f"The user name {data.name!r} is taken.")
+        country = data.country
+        user = User(
+            name=data.name,
+            name_key=name_key(data.name),
+            email=str(data.email) if data.email else None,
+            password_hash=hash_password(data.password),
+            display_name=data.display_name,
+            country=country,
+            locale=data.locale or "en",
+            timezone=data.timezone or default_timezone(country),
+            visibility=Visibility.PUBLIC,
+            birth_year=data.birth_year,
+            incognito=False,
+            consent_ad_profiling=False,
+            is_admin=is_admin,
+        )
+        self.session.add(user)
+        self.session.flush()  # the new id is needed for the first token
+        return user
+
+    def find_by_name(self, name: str) -> User | None:
+        return self.session.scalar(select(User).where(User.name_key == name_key(name)))
+
+    def get_by_name(self, name: str) -> User:
+        user = self.find_by_name(name)
+        if user is None:
+            raise UserNotFound(f"There is no user called {name!r}.")
+        return user
+
+    def authenticate_password(self, name: str, password: str) -> User:
+        user = self.find_by_name(name)
+        if user is None or not verify_password(user.password_hash, password):
+            raise InvalidCredentials("Wrong user name or password.")
+        return user
+
+    def create_token(
+        self,
+        user: User,
+        name: str,
+        *,
+        kind: TokenKind = TokenKind.PERSONAL,
+        lifetime: timedelta | None = None,
+    ) -> tuple[ApiToken, str]:
+        """Create a token and return it with its secret, which is never stored."""
+        secret = new_token()
+        token = ApiToken(
+            user_id=user.id,
+            kind=kind,
+            name=name,
+            token_hash=hash_token(secret),
+            prefix=secret[:10],
+            expires_at=utcnow() + lifetime if lifetime else None,
+        )
+        self.session.add(token)
+        self.session.flush()
+        return token, secret
+
+    def authenticate_token(self, secret: str, *, now: datetime | None = None) -> User:
+        now = now or utcnow()
+        row = self.session.execute(
+            select(ApiToken, User)
+            .join(User, User.id == ApiToken.user_id)
+            .where(ApiToken.token_hash == hash_token(secret), ApiToken.revoked_at.is_(None))
+        ).first()
+        if row is None:
+            raise NotAuthenticated("The token is unknown or revoked.")
+        token, user = row
+        if token.expires_at is not None and token.expires_at <= now:
+            raise NotAuthenticated("The token has expired. Log in again.")
+        if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
+            # Throttled so that a busy scrobbler does not turn every read into a write.
+            self.session.execute(
+                update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now)
+            )
+        return user
+
+    def list_tokens(self, user: User) -> list[ApiToken]:
+        return list(
+            self.session.scalars(
+                select(ApiToken)
+                .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+                .order_by(ApiToken.id)
+            )
+        )
+
+    def revoke_token(self, user: User, token_id: int) -> None:
+        token = self.session.get(ApiToken, token_id)
+        if token is None or token.user_id != user.id or token.revoked_at is not None:
+            raise TokenNotFound(f"You have no token with id {token_id}.")
+        token.revoked_at = utcnow()
+
+    def update(self, user: User, data: UserUpdate) -> User:
+        changes = data.model_dump(exclude_unset=True)
+        if "password" in changes:
+            password = changes.pop("password")
+            if password is None:
+                raise InvalidAccountData("The password cannot be removed.")
+            user.password_hash = hash_password(password)
+        for field in ("locale", "timezone", "visibility", "incognito", "consent_ad_profiling"):
+            if field in changes and changes[field] is None:
+                raise InvalidAccountData(f"{field} cannot be null.")
+        if "consent_ad_profiling" in changes and (
+            changes["consent_ad_profiling"] != user.consent_ad_profiling
+        ):
+            user.consent_updated_at = utcnow()
+        if "email" in changes and changes["email"] is not None:
+            changes["email"] = str(changes["email"])
+        for field, value in changes.items():
+            setattr(user, field, value)
+        return user

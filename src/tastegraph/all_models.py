@@ -1,0 +1,9 @@
+"""Every area's models in one place, so the metadata is complete for Alembic and schema checks."""
+
+from tastegraph.accounts import models as accounts_models
+from tastegraph.catalog import models as catalog_models
+from tastegraph.ingest import models as ingest_models
+from tastegraph.social import models as social_models
+from tastegraph.storage.base import Base
+
+__all__ = ["Base", "accounts_models", "catalog_models", "ingest_models", "social_models"]

@@ -1,0 +1,1 @@
+"""Catalogue: one item model for every content kind, credits, external ids, tags, matching."""

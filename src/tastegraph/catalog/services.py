@@ -1,0 +1,485 @@
+"""Catalogue reads and writes: resolution, lookup, search, aliases, ids, tags and merges."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from tastegraph.catalog.errors import ItemNotFound, MergeRefused
+from tastegraph.catalog.kinds import CreditRole, Domain, Kind
+from tastegraph.catalog.matching import identity
+from tastegraph.catalog.models import ExternalId, Item, ItemAlias, ItemCredit, ItemTag, Tag
+from tastegraph.catalog.resolver import ResolutionCache, Resolver
+from tastegraph.catalog.schemas import CreditOut, ItemBrief, ItemOut, ItemRef
+from tastegraph.catalog.specs import spec_for
+from tastegraph.storage.dialect import insert_or_ignore
+
+MAX_MERGE_HOPS = 16
+
+MergeHook = Callable[[Session, int, int], None]
+"""Called with (session, source id, target id) when items merge, so areas above the catalogue
+(plays, feedback, groups...) can move their references. Wired by the composition root."""
+
+
+def item_url(item_id: int) -> str:
+    return f"/api/v1/items/{item_id}"
+
+
+class CatalogService:
+    """Works inside the caller's unit of work and never commits."""
+
+    def __init__(
+        self,
+        session: Session,
+        cache: ResolutionCache,
+        *,
+        merge_hooks: Sequence[MergeHook] = (),
+    ) -> None:
+        self.session = session
+        self.cache = cache
+        self.merge_hooks = merge_hooks
+
+    # -- resolution -------------------------------------------------------------------------
+
+    def resolve(self, refs: Sequence[ItemRef]) -> list[int]:
+        """Find or create the item each reference names; ids in the order of ``refs``."""
+        specs = [spec_for(ref) for ref in refs]
+        Resolver(self.session, self.cache).resolve(specs)
+        return [spec.resolved_id for spec in specs]  # type: ignore[misc]
+
+    def lookup(self, ref: ItemRef) -> Item:
+        """Find the item a reference names, without creating anything."""
+        spec = spec_for(ref)
+        Resolver(self.session, self.cache).resolve([spec], create=False)
+        if spec.resolved_id is None:
+            raise ItemNotFound("No catalogue item matches that description.")
+        return self.get(spec.resolved_id)
+
+    def by_external_id(self, scheme: str, value: str) -> Item:
+        row = self.session.get(ExternalId, (scheme, value))
+        if row is None:
+            raise ItemNotFound(f"No item has the id {scheme}:{value}.")
+        return self.get(row.item_id)
+
+    def canonical_ids(self, item_ids: Sequence[int]) -> dict[int, int]:
+        """Map ids to the items they were merged into; unknown ids are left out."""
+        out: dict[int, int] = {}
+        pending = set(item_ids)
+        for _ in range(MAX_MERGE_HOPS):
+            if not pending:
+                break
+            rows = self.session.execute(
+                select(Item.id, Item.merged_into_id).where(Item.id.in_(pending))
+            ).all()
+            pending = set()
+            for item_id, merged_into in rows:
+                if merged_into is None:
+                    out[item_id] = item_id
+                else:
+                    out[item_id] = merged_into
+                    pending.add(merged_into)
+        # Follow chains: a -> b -> c becomes a -> c.
+        for source, target in list(out.items()):
+            hops = 0
+            while out.get(target, target) != target and hops < MAX_MERGE_HOPS:
+                target = out[target]
+                hops += 1
+            out[source] = target
+        return {k: v for k, v in out.items() if k in set(item_ids)}
+
+    # -- reads ------------------------------------------------------------------------------
+
+    def get(self, item_id: int) -> Item:
+        canonical = self.canonical_ids([item_id]).get(item_id)
+        item = self.session.get(Item, canonical) if canonical is not None else None
+        if item is None:
+            raise ItemNotFound(f"There is no item with id {item_id}.")
+        return item
+
+    def search(
+        self, query: str, *, kind: Kind | None = None, domain: Domain | None = None, limit: int = 20
+    ) -> list[Item]:
+        key = identity(query)
+        if not key:
+            return []
+        stmt = select(Item).where(Item.merged_into_id.is_(None))
+        if kind is not None:
+            stmt = stmt.where(Item.kind == kind)
+        if domain is not None:
+            stmt = stmt.where(Item.domain == domain)
+        escaped = key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        exact = list(self.session.scalars(stmt.where(Item.search_key == key).limit(limit)))
+        if len(exact) >= limit:
+            return exact
+        prefix = self.session.scalars(
+            stmt.where(Item.search_key.like(f"{escaped}%", escape="\\"), Item.search_key != key)
+            .order_by(func.length(Item.search_key), Item.id)
+            .limit(limit - len(exact))
+        )
+        found = exact + list(prefix)
+        if len(found) < limit:
+            seen = {item.id for item in found}
+            inner = self.session.scalars(
+                stmt.where(Item.search_key.like(f"%{escaped}%", escape="\\"))
+                .order_by(func.length(Item.search_key), Item.id)
+                .limit(limit)
+            )
+            found += [item for item in inner if item.id not in seen][: limit - len(found)]
+        return found
+
+    def describe(self, items: Sequence[Item]) -> list[ItemOut]:
+        """Full descriptions with parents, credits, ids, aliases and top tags, in few queries."""
+        ids = [item.id for item in items]
+        if not ids:
+            return []
+        parent_ids = {item.parent_id for item in items if item.parent_id}
+        parents = {
+            p.id: p for p in self.session.scalars(select(Item).where(Item.id.in_(parent_ids)))
+        }
+        credits: dict[int, list[CreditOut]] = defaultdict(list)
+        for credit, person in self.session.execute(
+            select(ItemCredit, Item)
+            .join(Item, Item.id == ItemCredit.credited_id)
+            .where(ItemCredit.item_id.in_(ids))
+            .order_by(ItemCredit.item_id, ItemCredit.position)
+        ):
+            credits[credit.item_id].append(
+                CreditOut(
+                    id=person.id,
+                    kind=person.kind,
+                    title=person.title,
+                    url=item_url(person.id),
+                    role=credit.role,
+                )
+            )
+        external: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+        for ext in self.session.scalars(select(ExternalId).where(ExternalId.item_id.in_(ids))):
+            external[ext.item_id][ext.scheme].append(ext.value)
+        aliases: dict[int, list[str]] = defaultdict(list)
+        for alias in self.session.scalars(select(ItemAlias).where(ItemAlias.item_id.in_(ids))):
+            aliases[alias.item_id].append(alias.title)
+        tags = self.top_tags(ids)
+        out = []
+        for item in items:
+            parent = parents.get(item.parent_id) if item.parent_id else None
+            out.append(
+                ItemOut(
+                    id=item.id,
+                    kind=item.kind,
+                    domain=item.domain,
+                    title=item.title,
+                    url=item_url(item.id),
+                    parent=ItemBrief(
+                        id=parent.id, kind=parent.kind, title=parent.title, url=item_url(parent.id)
+                    )
+                    if parent
+                    else None,
+                    credits=credits[item.id],
+                    number=item.number,
+                    duration_seconds=item.duration_seconds,
+                    released_at=item.released_at,
+                    original_language=item.original_language,
+                    country=item.country,
+                    external_ids={k: sorted(v) for k, v in external[item.id].items()},
+                    tags=tags.get(item.id, []),
+                    aliases=sorted(aliases[item.id]),
+                )
+            )
+        return out
+
+    def briefs(self, items: Sequence[Item]) -> dict[int, ItemBrief]:
+        """Short descriptions with context ("Beyoncé feat. JAY-Z", "Doctor Who"), in two queries."""
+        ids = [item.id for item in items]
+        main: dict[int, list[str]] = defaultdict(list)
+        featured: dict[int, list[str]] = defaultdict(list)
+        if ids:
+            for credit, person in self.session.execute(
+                select(ItemCredit, Item)
+                .join(Item, Item.id == ItemCredit.credited_id)
+                .where(ItemCredit.item_id.in_(ids))
+                .order_by(ItemCredit.item_id, ItemCredit.position)
+            ):
+                target = featured if credit.role == CreditRole.FEATURED else main
+                target[credit.item_id].append(person.title)
+        parents = self._root_titles({item.parent_id for item in items if item.parent_id})
+        out = {}
+        for item in items:
+            context: str | None = None
+            if main[item.id]:
+                sep = " – " if item.kind == Kind.MATCH else ", "
+                context = sep.join(main[item.id])
+                if featured[item.id]:
+                    context += " feat. " + ", ".join(featured[item.id])
+                if item.kind == Kind.MATCH and item.parent_id:
+                    context = parents.get(item.parent_id, context)
+            elif item.parent_id:
+                context = parents.get(item.parent_id)
+            out[item.id] = ItemBrief(
+                id=item.id, kind=item.kind, title=item.title, url=item_url(item.id), context=context
+            )
+        return out
+
+    def references(self, items: Sequence[Item]) -> dict[int, dict[str, Any]]:
+        """Each item as the reference a client would send (the shape of ``ItemRef``).
+
+        Exports use it so that an exported history imports again on any tastegraph.
+        """
+        ids = [item.id for item in items]
+        credits: dict[int, list[tuple[CreditRole, str]]] = defaultdict(list)
+        external: dict[int, dict[str, str]] = defaultdict(dict)
+        if ids:
+            for credit, person in self.session.execute(
+                select(ItemCredit, Item)
+                .join(Item, Item.id == ItemCredit.credited_id)
+                .where(ItemCredit.item_id.in_(ids))
+                .order_by(ItemCredit.item_id, ItemCredit.position)
+            ):
+                credits[credit.item_id].append((credit.role, person.title))
+            for ext in self.session.scalars(select(ExternalId).where(ExternalId.item_id.in_(ids))):
+                external[ext.item_id].setdefault(ext.scheme, ext.value)
+        ancestors = self._ancestors({item.parent_id for item in items if item.parent_id})
+        out: dict[int, dict[str, Any]] = {}
+        for item in items:
+            chain = ancestors.get(item.parent_id, []) if item.parent_id else []
+            parent = {a.kind: a for a in chain}
+            names = {role: [n for r, n in credits[item.id] if r == role] for role in CreditRole}
+            ref: dict[str, Any] = {"kind": item.kind.value}
+            if item.kind == Kind.TRACK:
+                artists = names[CreditRole.MAIN]
+                if not artists and Kind.ARTIST in parent:
+                    artists = [parent[Kind.ARTIST].title]
+                featured = names[CreditRole.FEATURED]
+                title = item.title
+                if len(artists) == 1:
+                    artist: str | list[str] = artists[0]
+                    if featured:
+                        artist += " feat. " + ", ".join(featured)
+                else:
+                    # A list of main artists has no room for featured ones: the title does.
+                    artist = artists
+                    if featured:
+                        title += " (feat. " + ", ".join(featured) + ")"
+                ref |= {"title": title, "artist": artist}
+                if Kind.ALBUM in parent:
+                    ref["album"] = parent[Kind.ALBUM].title
+                if item.number is not None:
+                    ref["track_number"] = item.number
+            elif item.kind == Kind.EPISODE:
+                show = parent.get(Kind.SHOW)
+                ref["show"] = show.title if show else item.title
+                if Kind.SEASON in parent and parent[Kind.SEASON].number is not None:
+                    ref["season"] = parent[Kind.SEASON].number
+                if item.number is not None:
+                    ref["episode"] = item.number
+                ref["title"] = item.title
+            elif item.kind == Kind.FILM:
+                ref["title"] = item.title
+                if item.released_at:
+                    ref["year"] = item.released_at.year
+                if names[CreditRole.DIRECTOR]:
+                    ref["director"] = names[CreditRole.DIRECTOR][0]
+            elif item.kind == Kind.MATCH:
+                if Kind.COMPETITION in parent:
+                    ref["competition"] = parent[Kind.COMPETITION].title
+                if names[CreditRole.HOME] and names[CreditRole.AWAY]:
+                    ref["home"], ref["away"] = names[CreditRole.HOME][0], names[CreditRole.AWAY][0]
+                ref["title"] = item.title
+                if item.released_at:
+                    ref["starts_at"] = item.released_at.isoformat()
+            elif item.kind in (Kind.PROGRAMME, Kind.STORY):
+                outlet = parent.get(Kind.OUTLET)
+                ref["outlet"] = outlet.title if outlet else ""
+                ref["title"] = item.title
+                if item.kind == Kind.STORY and Kind.PROGRAMME in parent:
+                    ref["programme"] = parent[Kind.PROGRAMME].title
+            else:
+                ref["title"] = item.title
+            if item.duration_seconds:
+                ref["duration"] = item.duration_seconds
+            if external[item.id]:
+                ref["ids"] = dict(external[item.id])
+            out[item.id] = ref
+        return out
+
+    def _ancestors(self, parent_ids: set[int]) -> dict[int, list[Item]]:
+        """Each parent id with its chain upwards (at most three levels)."""
+        known: dict[int, Item] = {}
+        pending = set(parent_ids)
+        for _ in range(3):
+            pending -= set(known)
+            if not pending:
+                break
+            rows = list(self.session.scalars(select(Item).where(Item.id.in_(pending))))
+            known.update({row.id: row for row in rows})
+            pending = {row.parent_id for row in rows if row.parent_id}
+        out: dict[int, list[Item]] = {}
+        for pid in parent_ids:
+            chain: list[Item] = []
+            node = known.get(pid)
+            while node is not None and len(chain) < 4:
+                chain.append(node)
+                node = known.get(node.parent_id) if node.parent_id else None
+            out[pid] = chain
+        return out
+
+    def _root_titles(self, parent_ids: set[int]) -> dict[int, str]:
+        """The title at the top of each parent's chain: the show of a season, the outlet..."""
+        titles: dict[int, str] = {}
+        up: dict[int, int] = {}
+        pending = set(parent_ids)
+        for _ in range(3):
+            if not pending:
+                break
+            rows = self.session.execute(
+                select(Item.id, Item.title, Item.parent_id, Item.kind).where(Item.id.in_(pending))
+            ).all()
+            pending = set()
+            for item_id, title, parent_id, kind in rows:
+                titles[item_id] = title
+                if parent_id and kind in (Kind.SEASON, Kind.PROGRAMME, Kind.ALBUM):
+                    up[item_id] = parent_id
+                    pending.add(parent_id)
+        out = {}
+        for pid in parent_ids:
+            node = pid
+            while node in up and up[node] in titles:
+                node = up[node]
+            if node in titles:
+                out[pid] = titles[node]
+        return out
+
+    def top_tags(self, item_ids: Sequence[int], per_item: int = 10) -> dict[int, list[str]]:
+        rows = self.session.execute(
+            select(ItemTag.item_id, Tag.name, func.count().label("n"))
+            .join(Tag, Tag.id == ItemTag.tag_id)
+            .where(ItemTag.item_id.in_(item_ids))
+            .group_by(ItemTag.item_id, Tag.name)
+            .order_by(ItemTag.item_id, func.count().desc(), Tag.name)
+        ).all()
+        out: dict[int, list[str]] = defaultdict(list)
+        for item_id, name, _count in rows:
+            if len(out[item_id]) < per_item:
+                out[item_id].append(name)
+        return out
+
+    # -- writes -----------------------------------------------------------------------------
+
+    def add_alias(self, item_id: int, title: str) -> None:
+        item = self.get(item_id)
+        key = self._alias_key(item, title)
+        existing = self.session.get(ItemAlias, (item.kind, key))
+        if existing is None:
+            self.session.add(ItemAlias(kind=item.kind, match_key=key, item_id=item.id, title=title))
+        else:
+            existing.item_id = item.id
+        self.cache.clear()
+
+    def _alias_key(self, item: Item, title: str) -> str:
+        """An alias replaces the title part of the identity key and keeps the rest."""
+        parts = item.match_key.split("|")
+        title_key = identity(title)
+        if item.kind in (Kind.ARTIST, Kind.SHOW, Kind.TEAM, Kind.COMPETITION, Kind.OUTLET):
+            return title_key
+        if item.kind in (Kind.TRACK, Kind.ALBUM, Kind.FILM) and parts:
+            return "|".join([title_key, *parts[1:]])
+        if item.kind in (Kind.PROGRAMME, Kind.STORY) and len(parts) == 2:
+            return "|".join([parts[0], title_key])
+        return "|".join([*parts, "alias", title_key])
+
+    def add_external_id(self, item_id: int, scheme: str, value: str) -> None:
+        item = self.get(item_id)
+        owner = self.session.get(ExternalId, (scheme, value))
+        if owner is not None and owner.item_id != item.id:
+            raise MergeRefused(
+                f"{scheme}:{value} already belongs to item {owner.item_id}; merge the items instead."
+            )
+        if owner is None:
+            self.session.add(ExternalId(scheme=scheme, value=value, item_id=item.id))
+
+    def tag(self, user_id: int, item_id: int, names: Sequence[str]) -> list[str]:
+        item = self.get(item_id)
+        tag_ids = self.ensure_tags(names)
+        rows = [{"user_id": user_id, "item_id": item.id, "tag_id": t} for t in tag_ids.values()]
+        if rows:
+            self.session.execute(insert_or_ignore(self.session, ItemTag), rows)
+        return list(tag_ids)
+
+    def ensure_tags(self, names: Sequence[str]) -> dict[str, int]:
+        """Tag name -> id, creating tags as needed. Tags are compared in their normal form."""
+        wanted = {}
+        for name in names:
+            clean = " ".join(name.split())[:64]
+            key = identity(clean)[:64]
+            if key:
+                wanted.setdefault(key, clean.lower())
+        if not wanted:
+            return {}
+        self.session.execute(
+            insert_or_ignore(self.session, Tag),
+            [{"key": key, "name": name} for key, name in wanted.items()],
+        )
+        rows = self.session.execute(select(Tag.key, Tag.name, Tag.id).where(Tag.key.in_(wanted)))
+        return {name: tag_id for _key, name, tag_id in rows}
+
+    def merge(self, source_id: int, target_id: int) -> Item:
+        """Fold ``source`` into ``target``: its plays, credits, children, ids and tags move over.
+
+        The source stays as a redirect and its identity becomes an alias of the target, so
+        future plays spelled the old way land on the target.
+        """
+        source, target = self.get(source_id), self.get(target_id)
+        if source.id == target.id:
+            raise MergeRefused("An item cannot be merged into itself.")
+        if source.kind != target.kind:
+            raise MergeRefused(f"A {source.kind} cannot be merged into a {target.kind}.")
+        self._move_references(source.id, target.id)
+        self.session.execute(
+            update(Item).where(Item.merged_into_id == source.id).values(merged_into_id=target.id)
+        )
+        source.merged_into_id = target.id
+        alias = self.session.get(ItemAlias, (source.kind, source.match_key))
+        if alias is None:
+            self.session.add(
+                ItemAlias(
+                    kind=source.kind,
+                    match_key=source.match_key,
+                    item_id=target.id,
+                    title=source.title,
+                )
+            )
+        self.session.execute(
+            update(ItemAlias).where(ItemAlias.item_id == source.id).values(item_id=target.id)
+        )
+        self.cache.clear()
+        return target
+
+    def _move_references(self, source: int, target: int) -> None:
+        for hook in self.merge_hooks:
+            hook(self.session, source, target)
+        self.session.execute(update(Item).where(Item.parent_id == source).values(parent_id=target))
+        # Credits: keep the target's own, take over the rest, both as item and as credited.
+        self._move_pk_rows(ItemCredit, ItemCredit.item_id, source, target)
+        self._move_pk_rows(ItemCredit, ItemCredit.credited_id, source, target)
+        self._move_pk_rows(ItemTag, ItemTag.item_id, source, target)
+        self.session.execute(
+            update(ExternalId).where(ExternalId.item_id == source).values(item_id=target)
+        )
+
+    def _move_pk_rows(self, model: type, column: object, source: int, target: int) -> None:
+        """Repoint rows whose key includes the item id, dropping those the target already has."""
+        table = model.__table__  # type: ignore[attr-defined]
+        name = column.key  # type: ignore[attr-defined]
+        rows = [
+            dict(r._mapping) for r in self.session.execute(table.select().where(column == source))
+        ]  # type: ignore[operator]
+        if not rows:
+            return
+        self.session.execute(delete(table).where(column == source))  # type: ignore[operator]
+        moved = [{**row, name: target} for row in rows]
+        moved = [row for row in moved if row.get("item_id") != row.get("credited_id")]
+        if moved:
+            self.session.execute(insert_or_ignore(self.session, table), moved)

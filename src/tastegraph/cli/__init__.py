@@ -1,0 +1,1 @@
+"""The ``tastegraph`` command line. Operators script it: keep the spellings stable."""

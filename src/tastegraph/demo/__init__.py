@@ -1,0 +1,1 @@
+"""The demo community: a deterministic, realistic population to judge every feature on."""

@@ -1,0 +1,1 @@
+"""Ingest: the single write path for plays, now-playing state and feedback."""

@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Float, ForeignKey, Index, Integer, SmallInteger, String, Text
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
+
+from tastegraph.storage.base import Base, BigIntPK, UTCDateTime, utcnow
+
+
+class Sentiment(StrEnum):
+    LOVE = "love"
+    HATE = "hate"
+    NOT_INTERESTED = "not_interested"
+
+
+class _PlayColumns:
+    """The columns of a play, shared by the taste log and the incognito log."""
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    played_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    """When playback started, UTC."""
+    tz_offset_minutes: Mapped[int] = mapped_column(SmallInteger, default=0)
+    """The user's UTC offset at that moment, so local-time charts survive a later move."""
+    duration_played: Mapped[int | None] = mapped_column(Integer)
+    """Seconds actually played."""
+    progress: Mapped[float | None] = mapped_column(Float)
+    """Share of the item consumed, 0..1."""
+    source: Mapped[str] = mapped_column(String(64), default="api")
+    """The client or protocol the play came through."""
+    submission_id: Mapped[str | None] = mapped_column(String(128))
+    raw_payload: Mapped[str | None] = mapped_column(Text)
+    """The play as submitted (JSON), kept so it can be re-parsed when matching improves."""
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    @declared_attr
+    def user_id(cls) -> Mapped[int]:  # noqa: N805 - declared_attr receives the class
+        return mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+
+    @declared_attr
+    def item_id(cls) -> Mapped[int]:  # noqa: N805
+        return mapped_column(ForeignKey("items.id"))
+
+
+class Play(_PlayColumns, Base):
+    """The append-only log of what people consumed; the source of every chart and model."""
+
+    __tablename__ = "plays"
+    __table_args__ = (
+        Index("uq_plays_user_item_time", "user_id", "item_id", "played_at", unique=True),
+        Index("uq_plays_user_submission", "user_id", "submission_id", unique=True),
+        Index("ix_plays_user_time", "user_id", "played_at"),
+        Index("ix_plays_item_time", "item_id", "played_at"),
+        Index("ix_plays_time", "played_at"),
+    )
+
+
+class IncognitoPlay(_PlayColumns, Base):
+    """Plays the user chose to keep out of the taste profile: only their own history sees them."""
+
+    __tablename__ = "incognito_plays"
+    __table_args__ = (
+        Index("uq_incognito_plays_user_item_time", "user_id", "item_id", "played_at", unique=True),
+        Index("uq_incognito_plays_user_submission", "user_id", "submission_id", unique=True),
+        Index("ix_incognito_plays_user_time", "user_id", "played_at"),
+    )
+
+
+class NowPlaying(Base):
+    __tablename__ = "now_playing"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    progress: Mapped[float | None] = mapped_column(Float)
+    source: Mapped[str] = mapped_column(String(64), default="api")
+    incognito: Mapped[bool] = mapped_column(default=False)
+
+
+class Feedback(Base):
+    """Love, hate or not-interested: one current sentiment per user and item."""
+
+    __tablename__ = "feedback"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("items.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    sentiment: Mapped[Sentiment] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

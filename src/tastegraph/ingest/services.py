@@ -1,0 +1,393 @@
+"""The single write path for plays, now-playing state and feedback.
+
+Every interface (native API, Last.fm 2.0, Audioscrobbler 1.2, ListenBrainz, imports, the demo)
+turns what it receives into ``PlayIn`` and calls ``IngestService.record``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, delete, exists, false, or_, select, true, update
+from sqlalchemy.orm import Session, aliased
+
+from tastegraph.accounts.models import User
+from tastegraph.catalog.errors import ItemNotFound
+from tastegraph.catalog.models import Item
+from tastegraph.catalog.services import CatalogService
+from tastegraph.ingest.errors import PlayNotFound
+from tastegraph.ingest.models import Feedback, IncognitoPlay, NowPlaying, Play, Sentiment
+from tastegraph.ingest.schemas import (
+    NowPlayingIn,
+    PlayIn,
+    PlayProblem,
+    PlayResult,
+    PlayStatus,
+)
+from tastegraph.locales import zone
+from tastegraph.storage.base import utcnow
+from tastegraph.storage.dialect import insert_or_ignore
+
+EARLIEST_PLAY = datetime(2002, 10, 1, tzinfo=UTC)
+"""Nothing was scrobbled before Audioscrobbler existed; earlier timestamps are client bugs."""
+
+
+@dataclass(frozen=True)
+class IngestLimits:
+    future_skew: timedelta = timedelta(hours=1)
+    now_playing_max: timedelta = timedelta(minutes=10)
+
+
+@dataclass
+class Submission:
+    """A validated play and the payload it came from (kept for re-parsing)."""
+
+    index: int
+    play: PlayIn
+    raw: str | None = None
+
+
+@dataclass
+class _Candidate:
+    submission: Submission
+    item_id: int
+    played_at: datetime
+    incognito: bool
+
+
+class IngestService:
+    """Works inside the caller's unit of work and never commits."""
+
+    def __init__(
+        self,
+        session: Session,
+        catalog: CatalogService,
+        *,
+        limits: IngestLimits | None = None,
+        clock: Any = utcnow,
+    ) -> None:
+        self.session = session
+        self.catalog = catalog
+        self.limits = limits or IngestLimits()
+        self.clock = clock
+
+    # -- plays ------------------------------------------------------------------------------
+
+    def record(
+        self, user: User, submissions: Sequence[Submission], *, source: str
+    ) -> list[PlayResult]:
+        """Store plays, skipping duplicates; one result per submission, in order."""
+        now = self.clock()
+        results: dict[int, PlayResult] = {}
+        timely: list[Submission] = []
+        for sub in submissions:
+            problem = self._check_time(sub.play.played_at, now)
+            if problem:
+                results[sub.index] = _rejected(sub.index, problem)
+            else:
+                timely.append(sub)
+        candidates = self._resolve_items(timely, user, results)
+        self._store(user, candidates, source, results)
+        return [results[sub.index] for sub in submissions]
+
+    def _check_time(self, played_at: datetime, now: datetime) -> PlayProblem | None:
+        if played_at < EARLIEST_PLAY:
+            return PlayProblem(
+                code="timestamp_too_old",
+                field="played_at",
+                message="played_at is before 2002-10-01, when scrobbling began.",
+            )
+        if played_at > now + self.limits.future_skew:
+            return PlayProblem(
+                code="timestamp_in_future",
+                field="played_at",
+                message="played_at is more than "
+                f"{int(self.limits.future_skew.total_seconds())} s in the future.",
+            )
+        return None
+
+    def _resolve_items(
+        self, subs: list[Submission], user: User, results: dict[int, PlayResult]
+    ) -> list[_Candidate]:
+        by_ref = [s for s in subs if s.play.item is not None]
+        by_id = [s for s in subs if s.play.item_id is not None]
+        item_ids: dict[int, int] = {}
+        if by_ref:
+            resolved = self.catalog.resolve([s.play.item for s in by_ref])  # type: ignore[misc]
+            item_ids.update({s.index: i for s, i in zip(by_ref, resolved, strict=True)})
+        if by_id:
+            canonical = self.catalog.canonical_ids([s.play.item_id for s in by_id])  # type: ignore[misc]
+            for sub in by_id:
+                found = canonical.get(sub.play.item_id)  # type: ignore[arg-type]
+                if found is None:
+                    results[sub.index] = _rejected(
+                        sub.index,
+                        PlayProblem(
+                            code="unknown_item",
+                            field="item_id",
+                            message=f"There is no item with id {sub.play.item_id}.",
+                        ),
+                    )
+                else:
+                    item_ids[sub.index] = found
+        return [
+            _Candidate(
+                submission=sub,
+                item_id=item_ids[sub.index],
+                played_at=sub.play.played_at.astimezone(UTC).replace(microsecond=0),
+                incognito=user.incognito if sub.play.incognito is None else sub.play.incognito,
+            )
+            for sub in subs
+            if sub.index in item_ids
+        ]
+
+    def _store(
+        self,
+        user: User,
+        candidates: list[_Candidate],
+        source: str,
+        results: dict[int, PlayResult],
+    ) -> None:
+        tz = zone(user.timezone)
+        for incognito, model in ((False, Play), (True, IncognitoPlay)):
+            group = [c for c in candidates if c.incognito is incognito]
+            fresh: list[_Candidate] = []
+            seen_keys: set[tuple[int, datetime]] = set()
+            seen_ids: set[str] = set()
+            for cand in group:
+                key = (cand.item_id, cand.played_at)
+                sid = cand.submission.play.submission_id
+                if key in seen_keys or (sid is not None and sid in seen_ids):
+                    results[cand.submission.index] = _duplicate(cand)
+                    continue
+                seen_keys.add(key)
+                if sid is not None:
+                    seen_ids.add(sid)
+                fresh.append(cand)
+            if not fresh:
+                continue
+            rows = [self._row(user, cand, source, tz) for cand in fresh]
+            stmt = insert_or_ignore(self.session, model.__table__).returning(
+                model.__table__.c.id, model.__table__.c.item_id, model.__table__.c.played_at
+            )
+            inserted: dict[tuple[int, datetime], int] = {}
+            for start in range(0, len(rows), 1000):
+                for row in self.session.execute(stmt, rows[start : start + 1000]):
+                    inserted[(row.item_id, row.played_at)] = row.id
+            for cand in fresh:
+                play_id = inserted.get((cand.item_id, cand.played_at))
+                if play_id is None:
+                    results[cand.submission.index] = _duplicate(cand)
+                else:
+                    results[cand.submission.index] = PlayResult(
+                        index=cand.submission.index,
+                        status=PlayStatus.ACCEPTED,
+                        play_id=play_id,
+                        item_id=cand.item_id,
+                        incognito=incognito,
+                    )
+        played = {c.item_id for c in candidates}
+        if played:
+            self.session.execute(
+                delete(NowPlaying).where(
+                    NowPlaying.user_id == user.id, NowPlaying.item_id.in_(played)
+                )
+            )
+
+    def _row(self, user: User, cand: _Candidate, source: str, tz: Any) -> dict[str, Any]:
+        play = cand.submission.play
+        offset = cand.played_at.astimezone(tz).utcoffset() or timedelta(0)
+        return {
+            "user_id": user.id,
+            "item_id": cand.item_id,
+            "played_at": cand.played_at,
+            "tz_offset_minutes": int(offset.total_seconds() // 60),
+            "duration_played": play.duration_played,
+            "progress": play.progress,
+            "source": (play.client or source)[:64],
+            "submission_id": play.submission_id,
+            "raw_payload": cand.submission.raw,
+            "created_at": self.clock(),
+        }
+
+    def delete_play(self, user: User, play_id: int, *, incognito: bool = False) -> None:
+        model = IncognitoPlay if incognito else Play
+        result = self.session.execute(
+            delete(model).where(model.id == play_id, model.user_id == user.id)
+        )
+        if result.rowcount == 0:  # type: ignore[attr-defined]
+            raise PlayNotFound(f"You have no play with id {play_id}.")
+
+    def history(
+        self,
+        user: User,
+        *,
+        limit: int,
+        cursor: tuple[datetime, int, int] | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        include_incognito: bool = False,
+    ) -> list[tuple[Play | IncognitoPlay, Item, bool]]:
+        """Newest first. The cursor is (played_at, table flag, id) of the last row seen."""
+        tables: list[tuple[type[Play] | type[IncognitoPlay], int]] = [(Play, 0)]
+        if include_incognito:
+            tables.append((IncognitoPlay, 1))
+        rows: list[tuple[Play | IncognitoPlay, Item, bool]] = []
+        for model, flag in tables:
+            stmt = (
+                select(model, Item)
+                .join(Item, Item.id == model.item_id)
+                .where(model.user_id == user.id)
+                .order_by(model.played_at.desc(), model.id.desc())
+                .limit(limit)
+            )
+            if since is not None:
+                stmt = stmt.where(model.played_at >= since)
+            if until is not None:
+                stmt = stmt.where(model.played_at < until)
+            if cursor is not None:
+                at, cursor_flag, cursor_id = cursor
+                same_time = (
+                    model.id < cursor_id
+                    if flag == cursor_flag
+                    else (true() if flag < cursor_flag else false())
+                )
+                stmt = stmt.where(or_(model.played_at < at, and_(model.played_at == at, same_time)))
+            rows.extend((play, item, flag == 1) for play, item in self.session.execute(stmt))
+        rows.sort(key=lambda r: (r[0].played_at, int(r[2]), r[0].id), reverse=True)
+        return rows[:limit]
+
+    # -- now playing ------------------------------------------------------------------------
+
+    def set_now_playing(
+        self, user: User, data: NowPlayingIn, *, source: str
+    ) -> tuple[NowPlaying, Item]:
+        if data.item is not None:
+            item_id = self.catalog.resolve([data.item])[0]
+        else:
+            item_id = self.catalog.get(data.item_id or 0).id
+        item = self.session.get(Item, item_id)
+        if item is None:
+            raise ItemNotFound(f"There is no item with id {item_id}.")
+        now = self.clock()
+        lifetime = (
+            timedelta(seconds=item.duration_seconds)
+            if item.duration_seconds
+            else self.limits.now_playing_max
+        )
+        if data.progress is not None and item.duration_seconds:
+            lifetime = timedelta(seconds=item.duration_seconds * (1 - data.progress))
+        entry = self.session.get(NowPlaying, user.id)
+        if entry is None:
+            entry = NowPlaying(user_id=user.id)
+            self.session.add(entry)
+        entry.item_id = item.id
+        entry.started_at = now
+        entry.expires_at = now + max(lifetime, timedelta(seconds=30))
+        entry.progress = data.progress
+        entry.source = (data.client or source)[:64]
+        entry.incognito = user.incognito if data.incognito is None else data.incognito
+        return entry, item
+
+    def now_playing(
+        self, user: User, *, include_incognito: bool = False
+    ) -> tuple[NowPlaying, Item] | None:
+        row = self.session.execute(
+            select(NowPlaying, Item)
+            .join(Item, Item.id == NowPlaying.item_id)
+            .where(NowPlaying.user_id == user.id, NowPlaying.expires_at > self.clock())
+        ).first()
+        if row is None:
+            return None
+        entry, item = row
+        if entry.incognito and not include_incognito:
+            return None
+        return entry, item
+
+    def clear_now_playing(self, user: User) -> None:
+        self.session.execute(delete(NowPlaying).where(NowPlaying.user_id == user.id))
+
+    # -- feedback ---------------------------------------------------------------------------
+
+    def set_feedback(self, user: User, item_id: int, sentiment: Sentiment) -> tuple[Feedback, Item]:
+        item = self.catalog.get(item_id)
+        entry = self.session.get(Feedback, (user.id, item.id))
+        if entry is None:
+            entry = Feedback(user_id=user.id, item_id=item.id, sentiment=sentiment)
+            self.session.add(entry)
+        elif entry.sentiment != sentiment:
+            entry.sentiment = sentiment
+            entry.created_at = self.clock()
+        return entry, item
+
+    def clear_feedback(self, user: User, item_id: int, sentiment: Sentiment | None = None) -> None:
+        """Remove the user's feedback on an item (only if it is ``sentiment``, when given)."""
+        item = self.catalog.get(item_id)
+        stmt = delete(Feedback).where(Feedback.user_id == user.id, Feedback.item_id == item.id)
+        if sentiment is not None:
+            stmt = stmt.where(Feedback.sentiment == sentiment)
+        self.session.execute(stmt)
+
+    def feedback(
+        self,
+        user: User,
+        sentiment: Sentiment,
+        *,
+        limit: int,
+        before: tuple[datetime, int] | None = None,
+    ) -> list[tuple[Feedback, Item]]:
+        stmt = (
+            select(Feedback, Item)
+            .join(Item, Item.id == Feedback.item_id)
+            .where(Feedback.user_id == user.id, Feedback.sentiment == sentiment)
+            .order_by(Feedback.created_at.desc(), Feedback.item_id.desc())
+            .limit(limit)
+        )
+        if before is not None:
+            at, item_id = before
+            stmt = stmt.where(
+                or_(
+                    Feedback.created_at < at,
+                    and_(Feedback.created_at == at, Feedback.item_id < item_id),
+                )
+            )
+        return list(self.session.execute(stmt))
+
+
+def move_plays_on_merge(session: Session, source: int, target: int) -> None:
+    """Catalogue merge hook: plays, now-playing and feedback follow the merged item."""
+    for model in (Play, IncognitoPlay):
+        other = aliased(model)
+        clash = exists().where(
+            other.user_id == model.user_id,
+            other.item_id == target,
+            other.played_at == model.played_at,
+        )
+        # A user who played both spellings at the same second played one thing once.
+        session.execute(delete(model).where(model.item_id == source, clash))
+        session.execute(update(model).where(model.item_id == source).values(item_id=target))
+    fb_other = aliased(Feedback)
+    session.execute(
+        delete(Feedback).where(
+            Feedback.item_id == source,
+            exists().where(fb_other.user_id == Feedback.user_id, fb_other.item_id == target),
+        )
+    )
+    session.execute(update(Feedback).where(Feedback.item_id == source).values(item_id=target))
+    session.execute(update(NowPlaying).where(NowPlaying.item_id == source).values(item_id=target))
+
+
+def _rejected(index: int, problem: PlayProblem) -> PlayResult:
+    return PlayResult(index=index, status=PlayStatus.REJECTED, errors=[problem])
+
+
+def _duplicate(cand: _Candidate) -> PlayResult:
+    return PlayResult(
+        index=cand.submission.index,
+        status=PlayStatus.DUPLICATE,
+        item_id=cand.item_id,
+        incognito=cand.incognito,
+    )

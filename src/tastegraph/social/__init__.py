@@ -1,0 +1,1 @@
+"""Social: friendships (and, later, follows, groups, shouts and feeds)."""

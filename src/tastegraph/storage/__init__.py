@@ -1,0 +1,1 @@
+"""Storage: the declarative base, engines, units of work and migrations."""

@@ -1,0 +1,1 @@
+"""The web edge: the native JSON API, pages, and the app factory."""

@@ -1,0 +1,98 @@
+"""/api/v1: registration, log-in, settings, tokens and profiles."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from fastapi import APIRouter, Request, Response, status
+
+from tastegraph.accounts.errors import UserNotFound
+from tastegraph.accounts.models import TokenKind
+from tastegraph.accounts.schemas import (
+    LoginIn,
+    Registered,
+    TokenCreate,
+    TokenCreated,
+    TokenPublic,
+    UserCreate,
+    UserPrivate,
+    UserPublic,
+    UserUpdate,
+    token_public,
+    user_private,
+    user_public,
+)
+from tastegraph.web.deps import RuntimeDep, caller, require_user, unit_of_work
+
+router = APIRouter(prefix="/api/v1", tags=["accounts"])
+
+
+@router.post("/auth/register", status_code=status.HTTP_201_CREATED)
+def register(data: UserCreate, runtime: RuntimeDep) -> Registered:
+    """Create an account and return it with a first personal API token."""
+    with unit_of_work(runtime, write=True) as svc:
+        user = svc.accounts.register(data)
+        _token, secret = svc.accounts.create_token(user, "first token")
+        return Registered(user=user_private(user), token=secret)
+
+
+@router.post("/auth/login")
+def login(data: LoginIn, runtime: RuntimeDep) -> TokenCreated:
+    """Exchange a name and password for a session token that expires."""
+    with unit_of_work(runtime, write=True) as svc:
+        user = svc.accounts.authenticate_password(data.name, data.password)
+        token, secret = svc.accounts.create_token(
+            user,
+            "log-in session",
+            kind=TokenKind.SESSION,
+            lifetime=timedelta(days=runtime.settings.session_token_days),
+        )
+        return TokenCreated(**token_public(token).model_dump(), token=secret)
+
+
+@router.get("/me")
+def me(request: Request, runtime: RuntimeDep) -> UserPrivate:
+    with unit_of_work(runtime) as svc:
+        return user_private(require_user(svc, request))
+
+
+@router.patch("/me")
+def update_me(data: UserUpdate, request: Request, runtime: RuntimeDep) -> UserPrivate:
+    """Change settings: profile, locale, time zone, privacy, incognito, consent, password."""
+    with unit_of_work(runtime, write=True) as svc:
+        user = require_user(svc, request)
+        return user_private(svc.accounts.update(user, data))
+
+
+@router.get("/me/tokens")
+def list_tokens(request: Request, runtime: RuntimeDep) -> list[TokenPublic]:
+    with unit_of_work(runtime) as svc:
+        user = require_user(svc, request)
+        return [token_public(t) for t in svc.accounts.list_tokens(user)]
+
+
+@router.post("/me/tokens", status_code=status.HTTP_201_CREATED)
+def create_token(data: TokenCreate, request: Request, runtime: RuntimeDep) -> TokenCreated:
+    """Create a personal token for a player or script. The secret is shown only here."""
+    with unit_of_work(runtime, write=True) as svc:
+        user = require_user(svc, request)
+        token, secret = svc.accounts.create_token(user, data.name)
+        return TokenCreated(**token_public(token).model_dump(), token=secret)
+
+
+@router.delete("/me/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT)
+def revoke_token(token_id: int, request: Request, runtime: RuntimeDep) -> Response:
+    with unit_of_work(runtime, write=True) as svc:
+        svc.accounts.revoke_token(require_user(svc, request), token_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/users/{name}")
+def get_user(name: str, request: Request, runtime: RuntimeDep) -> UserPublic:
+    """A user's public profile, if their privacy setting lets the caller see it."""
+    with unit_of_work(runtime) as svc:
+        viewer = caller(svc, request, required=False)
+        owner = svc.accounts.get_by_name(name)
+        if not svc.social.can_view(viewer, owner):
+            raise UserNotFound(f"There is no user called {name!r}.")
+        return user_public(owner)

@@ -1,0 +1,69 @@
+"""The app factory. Nothing is created at import time: ``create_app(settings)`` builds it all."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from pydantic import BaseModel, ConfigDict, Field
+
+import tastegraph
+from tastegraph.config import Settings
+from tastegraph.ingest.schemas import PlayIn
+from tastegraph.migrations import ensure_migrated
+from tastegraph.runtime import Runtime
+from tastegraph.web import errors, pages
+from tastegraph.web.api import accounts, catalog, plays
+
+
+class PlayBatchIn(BaseModel):
+    """Up to 1,000 plays; each is validated and reported on its own."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    plays: list[PlayIn] = Field(max_length=1000)
+
+
+def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI:
+    """Build the web app. Refuses a database that is not migrated to this version."""
+    runtime = runtime or Runtime.create(settings)
+    ensure_migrated(runtime.db.engine)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        runtime.close()
+
+    app = FastAPI(
+        title="tastegraph",
+        version=tastegraph.__version__,
+        summary="Scrobbling, charts, recommendations and communities for every kind of content.",
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    errors.install(app)
+    app.include_router(accounts.router)
+    app.include_router(plays.router)
+    app.include_router(catalog.router)
+    app.include_router(pages.router)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(
+        title=app.title, version=app.version, summary=app.summary, routes=app.routes
+    )
+    # Batch endpoints read their bodies by hand (to report per play); publish their schemas.
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    extra = PlayBatchIn.model_json_schema(ref_template="#/components/schemas/{model}")
+    for name, definition in extra.pop("$defs", {}).items():
+        components.setdefault(name, definition)
+    components["PlayBatchIn"] = extra
+    app.openapi_schema = schema
+    return schema
