@@ -1,0 +1,166 @@
+"""Shared fixtures: every database test runs on SQLite and on PostgreSQL.
+
+PostgreSQL tests use the server at TASTEGRAPH_TEST_POSTGRES_URL (default: the local one at
+127.0.0.1:5432, user postgres). Where none answers they skip with the reason, unless
+TASTEGRAPH_TEST_REQUIRE_POSTGRES=1 (as in CI), which turns the skip into a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+
+from tastegraph import migrations
+from tastegraph.all_models import Base
+from tastegraph.config import Mode, Settings
+from tastegraph.runtime import Runtime
+from tastegraph.web.app import create_app
+
+PG_ADMIN_URL = os.environ.get(
+    "TASTEGRAPH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+REQUIRE_PG = os.environ.get("TASTEGRAPH_TEST_REQUIRE_POSTGRES") == "1"
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def _pg_reachable() -> str | None:
+    try:
+        engine = sa.create_engine(PG_ADMIN_URL, connect_args={"connect_timeout": 3})
+        with engine.connect() as conn:
+            conn.execute(sa.text("select 1"))
+        engine.dispose()
+        return None
+    except Exception as exc:  # noqa: BLE001 - any failure means "not reachable", with why
+        return f"{type(exc).__name__}: {exc}".splitlines()[0]
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    settings = Settings(mode=Mode.DEV, database_url=f"sqlite:///{path}")
+    runtime = Runtime.create(settings)
+    migrations.upgrade(runtime.db.engine)
+    runtime.close()
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    problem = _pg_reachable()
+    if problem is not None:
+        message = f"PostgreSQL not reachable at {PG_ADMIN_URL} ({problem})"
+        if REQUIRE_PG:
+            pytest.fail(message + " and TASTEGRAPH_TEST_REQUIRE_POSTGRES=1")
+        pytest.skip(message)
+    name = f"tastegraph_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = sa.make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    settings = Settings(mode=Mode.DEV, database_url=url)
+    runtime = Runtime.create(settings)
+    migrations.upgrade(runtime.db.engine)
+    runtime.close()
+    yield url
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _truncate_postgres(url: str) -> None:
+    engine = sa.create_engine(url)
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A migrated, empty database of each backend."""
+    if request.param == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        path = tmp_path / "tastegraph.db"
+        shutil.copy(template, path)
+        return f"sqlite:///{path}"
+    url: str = request.getfixturevalue("postgres_url")
+    _truncate_postgres(url)
+    return url
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(mode=Mode.DEV, database_url=database_url, data_dir=tmp_path / "data")
+
+
+@pytest.fixture
+def runtime(settings: Settings) -> Iterator[Runtime]:
+    rt = Runtime.create(settings)
+    yield rt
+    rt.close()
+
+
+@pytest.fixture
+def client(settings: Settings, runtime: Runtime) -> Iterator[TestClient]:
+    app = create_app(settings, runtime=runtime)
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+@dataclass
+class Account:
+    name: str
+    token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+@pytest.fixture
+def register(client: TestClient) -> Any:
+    """register(name, **fields) -> Account, through the API."""
+
+    def _register(name: str, password: str = "correct horse", **fields: Any) -> Account:
+        response = client.post(
+            "/api/v1/auth/register", json={"name": name, "password": password, **fields}
+        )
+        assert response.status_code == 201, response.text
+        return Account(name=name, token=response.json()["token"])
+
+    return _register
+
+
+@pytest.fixture
+def alice(register: Any) -> Account:
+    return register("alice", country="DE", timezone="Europe/Berlin", locale="de-DE")
+
+
+@pytest.fixture
+def admin(runtime: Runtime) -> Account:
+    from tastegraph.accounts.schemas import UserCreate
+
+    with runtime.db.unit_of_work(write=True) as session:
+        svc = runtime.services(session)
+        user = svc.accounts.register(
+            UserCreate(name="operator", password="operator-pass"), is_admin=True
+        )
+        _, secret = svc.accounts.create_token(user, "tests")
+    return Account(name="operator", token=secret)
+
+
+def track(title: str, artist: str, **extra: Any) -> dict[str, Any]:
+    return {"kind": "track", "title": title, "artist": artist, **extra}
+
+
+def play(when: int | str, item: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {"played_at": when, "item": item, **extra}
