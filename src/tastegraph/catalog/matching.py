@@ -93,7 +93,7 @@ _FEAT_IN_BRACKETS = re.compile(
     rf"\s*[\(\[]\s*(?:feat\.?|ft\.?|featuring)\s+(?P<who>[^\)\]]+?)\s*[\)\]]", re.IGNORECASE
 )
 _FEAT_INLINE_ARTIST = re.compile(r"\s+(?:feat\.?|ft\.?|featuring)\s+(?P<who>.+)$", re.IGNORECASE)
-_LIST_SEPARATORS = re.compile(r"\s*(?:,|&|\band\b|\bx\b)\s*", re.IGNORECASE)
+_LIST_SEPARATORS = re.compile(r"\s*[,&]\s*|\s+(?:and|x)\s+", re.IGNORECASE)
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
-from tastegraph import migrations
 from tastegraph.cli.context import runtime
 
 app = typer.Typer(help="Database migrations.", no_args_is_help=True)
@@ -10,10 +11,12 @@ app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 
 @app.command("upgrade")
 def upgrade(
-    revision: str = typer.Argument("head", help="The revision to migrate to."),
+    revision: Annotated[str, typer.Argument(help="The revision to migrate to.")] = "head",
 ) -> None:
     """Migrate the database to the latest schema (or REVISION)."""
-    with runtime() as rt:
+    from tastegraph import migrations
+
+    with runtime(migrated=False) as rt:
         migrations.upgrade(rt.db.engine, revision)
         typer.echo(f"database at revision {migrations.current_revision(rt.db.engine)}")
 
@@ -21,6 +24,8 @@ def upgrade(
 @app.command("current")
 def current() -> None:
     """Print the database's revision and the revision this version of tastegraph needs."""
-    with runtime() as rt:
+    from tastegraph import migrations
+
+    with runtime(migrated=False) as rt:
         typer.echo(f"database: {migrations.current_revision(rt.db.engine) or 'empty'}")
         typer.echo(f"code:     {migrations.head_revision()}")

@@ -1,29 +1,36 @@
 from __future__ import annotations
 
 import time
+from typing import Annotated
 
 import typer
-import uvicorn
 from sqlalchemy import func, select
 
-from tastegraph import migrations
-from tastegraph.accounts.models import User
 from tastegraph.cli.context import err, load_settings, runtime
-from tastegraph.demo.community import DEMO_PASSWORD, DEMO_USER, DemoConfig, load
-from tastegraph.web.app import create_app
 
 
 def demo(
-    serve: bool = typer.Option(False, "--serve", help="Serve the app once the demo is loaded."),
-    seed: int = typer.Option(2011, "--seed", help="The same seed gives the same community."),
-    users: int = typer.Option(2400, "--users", help="How many people."),
-    reset: bool = typer.Option(False, "--reset", help="Load again even if already loaded."),
-    host: str = typer.Option("127.0.0.1", "--host"),
-    port: int = typer.Option(8000, "--port"),
+    *,
+    serve: Annotated[
+        bool, typer.Option("--serve", help="Serve the app once the demo is loaded.")
+    ] = False,
+    seed: Annotated[int, typer.Option("--seed", help="The same seed gives the same community.")] = (
+        2011
+    ),
+    users: Annotated[int, typer.Option("--users", help="How many people.")] = 2400,
+    reset: Annotated[
+        bool, typer.Option("--reset", help="Load again even if already loaded.")
+    ] = False,
+    host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port")] = 8000,
 ) -> None:
     """Migrate the database and load the demo community (then serve it with --serve)."""
+    from tastegraph import migrations
+    from tastegraph.accounts.models import User
+    from tastegraph.demo.community import DEMO_PASSWORD, DEMO_USER, DemoConfig, load
+
     settings = load_settings()
-    with runtime(settings) as rt:
+    with runtime(settings, migrated=False) as rt:
         migrations.upgrade(rt.db.engine)
         with rt.db.unit_of_work() as session:
             loaded = (session.scalar(select(func.count()).select_from(User)) or 0) > 0
@@ -37,6 +44,10 @@ def demo(
             summary = load(rt, DemoConfig(seed=seed, users=users), log=err.print)
             err.print(f"demo community loaded in {time.perf_counter() - started:.1f} s: {summary}")
         if serve:
+            import uvicorn
+
+            from tastegraph.web.app import create_app
+
             app = create_app(settings, runtime=rt)
             err.print(f"\n  tastegraph demo: http://{host}:{port}/")
             err.print(f"  demo login: {DEMO_USER} / {DEMO_PASSWORD}\n")

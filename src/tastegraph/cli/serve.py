@@ -1,17 +1,21 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
-import uvicorn
 
 from tastegraph.cli.context import err, load_settings, runtime
-from tastegraph.web.app import create_app
 
 
 def serve(
-    host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on."),
-    port: int = typer.Option(8000, "--port", help="Port to listen on."),
+    host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
 ) -> None:
-    """Serve the web app and the APIs."""
+    """Serve the web app and the APIs. Refuses a database that `db upgrade` has not migrated."""
+    import uvicorn
+
+    from tastegraph.web.app import create_app
+
     settings = load_settings()
     with runtime(settings) as rt:
         app = create_app(settings, runtime=rt)

@@ -1,28 +1,35 @@
 from __future__ import annotations
 
 import json
+from typing import Annotated
 
 import typer
 from pydantic import ValidationError
 
 from tastegraph.accounts.schemas import UserCreate
-from tastegraph.cli.context import err, runtime
+from tastegraph.cli.context import fail, runtime
 
 app = typer.Typer(help="User accounts.", no_args_is_help=True)
 
 
 @app.command("create")
 def create(
-    name: str = typer.Argument(..., help="User name (2-32 letters, digits, . - _)."),
-    password: str = typer.Option(..., "--password", help="At least 8 characters."),
-    email: str | None = typer.Option(None, "--email"),
-    country: str | None = typer.Option(None, "--country", help="ISO 3166-1 code, e.g. DE."),
-    timezone: str | None = typer.Option(
-        None, "--timezone", help="IANA zone, e.g. Europe/Berlin (default: the country's)."
-    ),
-    locale: str | None = typer.Option(None, "--locale", help="e.g. de-AT."),
-    admin: bool = typer.Option(False, "--admin", help="Make the user an administrator."),
-    as_json: bool = typer.Option(False, "--json", help="Print a JSON object with a token field."),
+    name: Annotated[str, typer.Argument(help="User name (2-32 letters, digits, . - _).")],
+    *,
+    password: Annotated[str, typer.Option("--password", help="At least 8 characters.")],
+    email: Annotated[str | None, typer.Option("--email")] = None,
+    country: Annotated[
+        str | None, typer.Option("--country", help="ISO 3166-1 code, e.g. DE.")
+    ] = None,
+    timezone: Annotated[
+        str | None,
+        typer.Option("--timezone", help="IANA zone, e.g. Europe/Berlin (default: the country's)."),
+    ] = None,
+    locale: Annotated[str | None, typer.Option("--locale", help="e.g. de-AT.")] = None,
+    admin: Annotated[bool, typer.Option("--admin", help="Make the user an administrator.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print a JSON object with a token field.")
+    ] = False,
 ) -> None:
     """Create a user and print a personal API token for them."""
     try:
@@ -35,10 +42,11 @@ def create(
             locale=locale,
         )
     except ValidationError as exc:
-        for detail in exc.errors(include_url=False):
-            field = ".".join(str(p) for p in detail["loc"])
-            err.print(f"[red]Invalid {field}:[/red] {detail['msg']}")
-        raise typer.Exit(2) from None
+        problems = []
+        for detail in exc.errors(include_url=False, include_input=False):
+            field = ".".join(str(p) for p in detail["loc"]) or "user"
+            problems.append(f"{field}: {detail['msg'].removeprefix('Value error, ')}")
+        fail("Invalid user", "; ".join(problems), code=2)
     with runtime() as rt, rt.db.unit_of_work(write=True) as session:
         svc = rt.services(session)
         user = svc.accounts.register(data, is_admin=admin)
@@ -51,6 +59,6 @@ def create(
             "token": secret,
         }
     if as_json:
-        typer.echo(json.dumps(out))
+        typer.echo(json.dumps(out, ensure_ascii=False))
     else:
         typer.echo(f"created {out['name']} ({out['timezone']}); API token: {secret}")

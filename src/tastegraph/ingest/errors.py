@@ -40,3 +40,8 @@ class MalformedBody(IngestError):
 class PlayNotFound(IngestError):
     code = "play_not_found"
     title = "No such play"
+
+
+class PayloadTooLarge(IngestError):
+    code = "payload_too_large"
+    title = "The request body is too large"

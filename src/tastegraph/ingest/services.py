@@ -316,7 +316,9 @@ class IngestService:
         item = self.catalog.get(item_id)
         entry = self.session.get(Feedback, (user.id, item.id))
         if entry is None:
-            entry = Feedback(user_id=user.id, item_id=item.id, sentiment=sentiment)
+            entry = Feedback(
+                user_id=user.id, item_id=item.id, sentiment=sentiment, created_at=self.clock()
+            )
             self.session.add(entry)
         elif entry.sentiment != sentiment:
             entry.sentiment = sentiment

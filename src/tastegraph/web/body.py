@@ -11,12 +11,10 @@ from typing import Any
 
 from fastapi import Request
 
-from tastegraph.ingest.errors import MalformedBody
+from tastegraph.ingest.errors import MalformedBody, PayloadTooLarge
 
 
-class BodyTooLarge(MalformedBody):
-    code = "payload_too_large"
-    title = "The request body is too large"
+BodyTooLarge = PayloadTooLarge
 
 
 async def read_json(request: Request, max_bytes: int) -> Any:

@@ -36,6 +36,7 @@ STATUS: dict[type[TastegraphError], int] = {
     ingest.NoValidPlays: 422,
     ingest.InvalidPlay: 422,
     ingest.MalformedBody: 400,
+    ingest.PayloadTooLarge: 413,
     ingest.PlayNotFound: 404,
     social.AlreadyFriends: 409,
     storage.DatabaseNotMigrated: 503,

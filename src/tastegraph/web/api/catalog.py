@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 
+from tastegraph.catalog.errors import InvalidItemReference
 from tastegraph.catalog.kinds import Domain, Kind
 from tastegraph.catalog.schemas import (
     AliasIn,
@@ -42,7 +43,10 @@ def search_items(
 @router.get("/by-external-id/{scheme}/{value:path}")
 def item_by_external_id(scheme: str, value: str, runtime: RuntimeDep) -> ItemOut:
     """Find an item by MusicBrainz, ISRC, IMDb, TMDb, TVDB or another scheme's id."""
-    value = check_external_id(scheme, value)
+    try:
+        value = check_external_id(scheme, value)
+    except ValueError as exc:
+        raise InvalidItemReference(str(exc)) from None
     with unit_of_work(runtime) as svc:
         return svc.catalog.describe([svc.catalog.by_external_id(scheme, value)])[0]
 
