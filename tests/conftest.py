@@ -39,7 +39,7 @@ def _pg_reachable() -> str | None:
             conn.execute(sa.text("select 1"))
         engine.dispose()
         return None
-    except Exception as exc:  # noqa: BLE001 - any failure means "not reachable", with why
+    except Exception as exc:  # any failure means "not reachable"; the reason is shown
         return f"{type(exc).__name__}: {exc}".splitlines()[0]
 
 

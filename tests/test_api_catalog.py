@@ -104,7 +104,13 @@ def test_tv_sports_news_and_film_hierarchies(client: TestClient, alice: Account)
         _play(
             client,
             alice,
-            {"kind": "story", "outlet": "NHK", "programme": "News 7", "title": "台風", "url": "https://nhk.jp/1"},
+            {
+                "kind": "story",
+                "outlet": "NHK",
+                "programme": "News 7",
+                "title": "台風",
+                "url": "https://nhk.jp/1",
+            },
         ),
     )
     assert story["parent"]["kind"] == "programme"
@@ -115,17 +121,26 @@ def test_tv_sports_news_and_film_hierarchies(client: TestClient, alice: Account)
         _play(
             client,
             alice,
-            {"kind": "film", "title": "Amélie", "year": 2001, "director": "Jean-Pierre Jeunet",
-             "ids": {"imdb": "tt0211915", "tmdb": "194"}},
+            {
+                "kind": "film",
+                "title": "Amélie",
+                "year": 2001,
+                "director": "Jean-Pierre Jeunet",
+                "ids": {"imdb": "tt0211915", "tmdb": "194"},
+            },
         ),
     )
     assert film["external_ids"] == {"imdb": ["tt0211915"], "tmdb": ["194"]}
-    assert [(c["title"], c["role"]) for c in film["credits"]] == [("Jean-Pierre Jeunet", "director")]
+    assert [(c["title"], c["role"]) for c in film["credits"]] == [
+        ("Jean-Pierre Jeunet", "director")
+    ]
 
 
 def test_external_ids_win_over_spelling(client: TestClient, alice: Account) -> None:
     mbid = "9825c7a4-ed31-4a3b-a6c9-fd5b8a3a8d13"
-    first = _play(client, alice, track("Song (Remastered)", "Band", ids={"musicbrainz": mbid.upper()}))
+    first = _play(
+        client, alice, track("Song (Remastered)", "Band", ids={"musicbrainz": mbid.upper()})
+    )
     second = _play(client, alice, track("Song", "The Band", ids={"musicbrainz": mbid}), T0 + 300)
     assert first == second
     found = client.get(f"/api/v1/items/by-external-id/musicbrainz/{mbid}")
@@ -155,7 +170,12 @@ def test_lookup_does_not_create(client: TestClient, alice: Account) -> None:
 
 def test_search(client: TestClient, alice: Account) -> None:
     for i, (title, artist) in enumerate(
-        [("Jóga", "Björk"), ("Hyperballad", "Björk"), ("Bachelorette", "Björk"), ("Army", "Ben Folds")]
+        [
+            ("Jóga", "Björk"),
+            ("Hyperballad", "Björk"),
+            ("Bachelorette", "Björk"),
+            ("Army", "Ben Folds"),
+        ]
     ):
         _play(client, alice, track(title, artist), T0 + i * 300)
     found = client.get("/api/v1/items", params={"q": "bjork"}).json()["items"]
@@ -200,7 +220,9 @@ def test_merge_moves_plays_and_redirects(
     assert merged.status_code == 200, merged.text
     assert _item(client, wrong_artist)["id"] == right_artist  # the old id redirects
     # The tracks are still two items until they are merged too.
-    merged = client.post(f"/api/v1/items/{wrong}/merge", json={"into": right}, headers=admin.headers)
+    merged = client.post(
+        f"/api/v1/items/{wrong}/merge", json={"into": right}, headers=admin.headers
+    )
     assert merged.status_code == 200
     history = client.get("/api/v1/users/alice/plays").json()["plays"]
     assert {p["item"]["id"] for p in history} == {right}
@@ -213,7 +235,9 @@ def test_merge_moves_plays_and_redirects(
     assert _play(client, alice, track("Yesterday", "The Beatels"), T0 + 900) == right
     assert client.get(f"/api/v1/items/{wrong}").json()["id"] == right
 
-    refused = client.post(f"/api/v1/items/{right}/merge", json={"into": right}, headers=admin.headers)
+    refused = client.post(
+        f"/api/v1/items/{right}/merge", json={"into": right}, headers=admin.headers
+    )
     assert refused.status_code == 409
     other_kind = client.post(
         f"/api/v1/items/{right}/merge", json={"into": right_artist}, headers=admin.headers
@@ -225,8 +249,12 @@ def test_merge_moves_plays_and_redirects(
 def test_user_tags(client: TestClient, alice: Account, register: Any) -> None:
     bob = register("bob")
     item_id = _play(client, alice, track("So What", "Miles Davis"))
-    client.post(f"/api/v1/items/{item_id}/tags", json={"tags": ["Jazz", "modal"]}, headers=alice.headers)
-    tagged = client.post(f"/api/v1/items/{item_id}/tags", json={"tags": ["jazz  "]}, headers=bob.headers)
+    client.post(
+        f"/api/v1/items/{item_id}/tags", json={"tags": ["Jazz", "modal"]}, headers=alice.headers
+    )
+    tagged = client.post(
+        f"/api/v1/items/{item_id}/tags", json={"tags": ["jazz  "]}, headers=bob.headers
+    )
     assert tagged.status_code == 200
     assert tagged.json()["tags"] == ["jazz", "modal"]  # most used first, compared case-blind
     too_many = client.post(

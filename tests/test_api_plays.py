@@ -26,7 +26,9 @@ def _count(runtime: Runtime, model: type[Play] | type[IncognitoPlay] = Play) -> 
         return session.scalar(select(func.count()).select_from(model)) or 0
 
 
-def test_single_play_and_its_duplicate(client: TestClient, alice: Account, runtime: Runtime) -> None:
+def test_single_play_and_its_duplicate(
+    client: TestClient, alice: Account, runtime: Runtime
+) -> None:
     body = play(T0, track("Halo", "Beyoncé"), duration_played=200, progress=0.9)
     first = client.post("/api/v1/plays", json=body, headers=alice.headers)
     assert first.status_code == 201, first.text
@@ -38,7 +40,9 @@ def test_single_play_and_its_duplicate(client: TestClient, alice: Account, runti
     assert _count(runtime) == 1
 
 
-def test_real_repeats_minutes_apart_both_count(client: TestClient, alice: Account, runtime: Runtime) -> None:
+def test_real_repeats_minutes_apart_both_count(
+    client: TestClient, alice: Account, runtime: Runtime
+) -> None:
     plays = [play(T0, track("Halo", "Beyoncé")), play(T0 + 240, track("Halo", "Beyoncé"))]
     report = _batch(client, alice, plays).json()
     assert report["accepted"] == 2
@@ -97,10 +101,15 @@ def test_batch_keeps_good_plays_and_reports_each_bad_one(
     assert _count(runtime) == 3
 
 
-def test_invalid_unicode_loses_only_that_play(client: TestClient, alice: Account, runtime: Runtime) -> None:
+def test_invalid_unicode_loses_only_that_play(
+    client: TestClient, alice: Account, runtime: Runtime
+) -> None:
     good = json.dumps(play(T0, track("Fine", "Artist"))).encode()
     escaped = json.dumps(play(T0, track("lone \ud800 surrogate", "Artist"))).encode()
-    raw_bytes = b'{"played_at": 1714587300, "item": {"kind": "track", "title": "broken \xff\xfe", "artist": "A"}}'
+    raw_bytes = (
+        b'{"played_at": 1714587300, "item": '
+        b'{"kind": "track", "title": "broken \xff\xfe", "artist": "A"}}'
+    )
     body = b'{"plays": [' + b", ".join([good, escaped, raw_bytes]) + b"]}"
     response = client.post(
         "/api/v1/plays/batch",
@@ -114,7 +123,9 @@ def test_invalid_unicode_loses_only_that_play(client: TestClient, alice: Account
     assert _count(runtime) == 1
 
 
-def test_oversize_batch_is_refused_whole(client: TestClient, alice: Account, runtime: Runtime) -> None:
+def test_oversize_batch_is_refused_whole(
+    client: TestClient, alice: Account, runtime: Runtime
+) -> None:
     plays = [play(T0 + i, track(f"t{i}", "a")) for i in range(1001)]
     response = _batch(client, alice, plays)
     assert response.status_code == 413
@@ -172,7 +183,9 @@ def test_single_bad_play_is_422_with_errors(client: TestClient, alice: Account) 
     assert response.json()["errors"][0]["code"] == "timestamp_too_old"
 
 
-def test_submission_id_makes_retries_idempotent(client: TestClient, alice: Account, runtime: Runtime) -> None:
+def test_submission_id_makes_retries_idempotent(
+    client: TestClient, alice: Account, runtime: Runtime
+) -> None:
     first = play(T0, track("a", "b"), submission_id="client-42")
     retry = play(T0 + 5, track("a", "b"), submission_id="client-42")  # clock moved on retry
     report = _batch(client, alice, [first]).json()
@@ -211,7 +224,15 @@ def test_every_content_kind(client: TestClient, alice: Account) -> None:
             },
         ),
         play(T0, {"kind": "programme", "outlet": "NHK", "title": "News 7"}),
-        play(T0, {"kind": "story", "outlet": "Le Monde", "title": "Un article", "url": "https://lemonde.fr/a"}),
+        play(
+            T0,
+            {
+                "kind": "story",
+                "outlet": "Le Monde",
+                "title": "Un article",
+                "url": "https://lemonde.fr/a",
+            },
+        ),
     ]
     report = _batch(client, alice, plays).json()
     assert report["accepted"] == 6, report
@@ -275,7 +296,10 @@ def test_incognito_plays_are_stored_apart(
     assert _count(runtime, Play) == 1
     assert _count(runtime, IncognitoPlay) == 1
     own = client.get("/api/v1/users/alice/plays", headers=alice.headers).json()["plays"]
-    assert [(p["item"]["title"], p["incognito"]) for p in own] == [("secret", True), ("public", False)]
+    assert [(p["item"]["title"], p["incognito"]) for p in own] == [
+        ("secret", True),
+        ("public", False),
+    ]
     seen_by_bob = client.get("/api/v1/users/alice/plays", headers=bob.headers).json()["plays"]
     assert [p["item"]["title"] for p in seen_by_bob] == ["public"]
     client.patch("/api/v1/me", json={"incognito": True}, headers=alice.headers)
@@ -318,16 +342,23 @@ def test_love_hate_and_not_interested(client: TestClient, alice: Account, regist
         r = client.post("/api/v1/plays", json=play(T0, track(title, "a")), headers=alice.headers)
         ids.append(r.json()["item_id"])
     assert client.put(f"/api/v1/items/{ids[0]}/love", headers=alice.headers).status_code == 200
-    client.put(f"/api/v1/items/{ids[1]}/feedback", json={"sentiment": "hate"}, headers=alice.headers)
     client.put(
-        f"/api/v1/items/{ids[2]}/feedback", json={"sentiment": "not_interested"}, headers=alice.headers
+        f"/api/v1/items/{ids[1]}/feedback", json={"sentiment": "hate"}, headers=alice.headers
+    )
+    client.put(
+        f"/api/v1/items/{ids[2]}/feedback",
+        json={"sentiment": "not_interested"},
+        headers=alice.headers,
     )
     loved = client.get("/api/v1/users/alice/feedback").json()["feedback"]
     assert [f["item"]["title"] for f in loved] == ["loved"]
     hated = client.get("/api/v1/users/alice/feedback?sentiment=hate", headers=alice.headers)
     assert [f["item"]["title"] for f in hated.json()["feedback"]] == ["hated"]
     # Other people's hates are private.
-    assert client.get("/api/v1/users/alice/feedback?sentiment=hate", headers=bob.headers).status_code == 404
+    assert (
+        client.get("/api/v1/users/alice/feedback?sentiment=hate", headers=bob.headers).status_code
+        == 404
+    )
     # Loving a hated item replaces the hate; unlove leaves other feedback alone.
     client.put(f"/api/v1/items/{ids[1]}/love", headers=alice.headers)
     client.delete(f"/api/v1/items/{ids[2]}/love", headers=alice.headers)

@@ -8,7 +8,7 @@ import secrets
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-TOKEN_PREFIX = "tg_"
+TOKEN_PREFIX = "tg_"  # noqa: S105 - a prefix, not a secret
 
 _hasher = PasswordHasher()
 

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from tastegraph.catalog.errors import ItemNotFound, MergeRefused
 from tastegraph.catalog.kinds import CreditRole, Domain, Kind
@@ -83,12 +83,12 @@ class CatalogService:
                     out[item_id] = merged_into
                     pending.add(merged_into)
         # Follow chains: a -> b -> c becomes a -> c.
-        for source, target in list(out.items()):
-            hops = 0
-            while out.get(target, target) != target and hops < MAX_MERGE_HOPS:
-                target = out[target]
+        for source, first in list(out.items()):
+            final, hops = first, 0
+            while out.get(final, final) != final and hops < MAX_MERGE_HOPS:
+                final = out[final]
                 hops += 1
-            out[source] = target
+            out[source] = final
         return {k: v for k, v in out.items() if k in set(item_ids)}
 
     # -- reads ------------------------------------------------------------------------------
@@ -245,59 +245,10 @@ class CatalogService:
         out: dict[int, dict[str, Any]] = {}
         for item in items:
             chain = ancestors.get(item.parent_id, []) if item.parent_id else []
-            parent = {a.kind: a for a in chain}
+            parents = {a.kind: a for a in chain}
             names = {role: [n for r, n in credits[item.id] if r == role] for role in CreditRole}
             ref: dict[str, Any] = {"kind": item.kind.value}
-            if item.kind == Kind.TRACK:
-                artists = names[CreditRole.MAIN]
-                if not artists and Kind.ARTIST in parent:
-                    artists = [parent[Kind.ARTIST].title]
-                featured = names[CreditRole.FEATURED]
-                title = item.title
-                if len(artists) == 1:
-                    artist: str | list[str] = artists[0]
-                    if featured:
-                        artist += " feat. " + ", ".join(featured)
-                else:
-                    # A list of main artists has no room for featured ones: the title does.
-                    artist = artists
-                    if featured:
-                        title += " (feat. " + ", ".join(featured) + ")"
-                ref |= {"title": title, "artist": artist}
-                if Kind.ALBUM in parent:
-                    ref["album"] = parent[Kind.ALBUM].title
-                if item.number is not None:
-                    ref["track_number"] = item.number
-            elif item.kind == Kind.EPISODE:
-                show = parent.get(Kind.SHOW)
-                ref["show"] = show.title if show else item.title
-                if Kind.SEASON in parent and parent[Kind.SEASON].number is not None:
-                    ref["season"] = parent[Kind.SEASON].number
-                if item.number is not None:
-                    ref["episode"] = item.number
-                ref["title"] = item.title
-            elif item.kind == Kind.FILM:
-                ref["title"] = item.title
-                if item.released_at:
-                    ref["year"] = item.released_at.year
-                if names[CreditRole.DIRECTOR]:
-                    ref["director"] = names[CreditRole.DIRECTOR][0]
-            elif item.kind == Kind.MATCH:
-                if Kind.COMPETITION in parent:
-                    ref["competition"] = parent[Kind.COMPETITION].title
-                if names[CreditRole.HOME] and names[CreditRole.AWAY]:
-                    ref["home"], ref["away"] = names[CreditRole.HOME][0], names[CreditRole.AWAY][0]
-                ref["title"] = item.title
-                if item.released_at:
-                    ref["starts_at"] = item.released_at.isoformat()
-            elif item.kind in (Kind.PROGRAMME, Kind.STORY):
-                outlet = parent.get(Kind.OUTLET)
-                ref["outlet"] = outlet.title if outlet else ""
-                ref["title"] = item.title
-                if item.kind == Kind.STORY and Kind.PROGRAMME in parent:
-                    ref["programme"] = parent[Kind.PROGRAMME].title
-            else:
-                ref["title"] = item.title
+            ref |= _REFERENCE_FIELDS.get(item.kind, _title_only)(item, parents, names)
             if item.duration_seconds:
                 ref["duration"] = item.duration_seconds
             if external[item.id]:
@@ -395,7 +346,8 @@ class CatalogService:
         owner = self.session.get(ExternalId, (scheme, value))
         if owner is not None and owner.item_id != item.id:
             raise MergeRefused(
-                f"{scheme}:{value} already belongs to item {owner.item_id}; merge the items instead."
+                f"{scheme}:{value} already belongs to item {owner.item_id}; "
+                "merge the items instead."
             )
         if owner is None:
             self.session.add(ExternalId(scheme=scheme, value=value, item_id=item.id))
@@ -410,7 +362,7 @@ class CatalogService:
 
     def ensure_tags(self, names: Sequence[str]) -> dict[str, int]:
         """Tag name -> id, creating tags as needed. Tags are compared in their normal form."""
-        wanted = {}
+        wanted: dict[str, str] = {}
         for name in names:
             clean = " ".join(name.split())[:64]
             key = identity(clean)[:64]
@@ -469,17 +421,101 @@ class CatalogService:
             update(ExternalId).where(ExternalId.item_id == source).values(item_id=target)
         )
 
-    def _move_pk_rows(self, model: type, column: object, source: int, target: int) -> None:
+    def _move_pk_rows(
+        self,
+        model: type[ItemCredit] | type[ItemTag],
+        column: InstrumentedAttribute[int],
+        source: int,
+        target: int,
+    ) -> None:
         """Repoint rows whose key includes the item id, dropping those the target already has."""
-        table = model.__table__  # type: ignore[attr-defined]
-        name = column.key  # type: ignore[attr-defined]
+        table = model.__table__
         rows = [
-            dict(r._mapping) for r in self.session.execute(table.select().where(column == source))
-        ]  # type: ignore[operator]
+            dict(r._mapping) for r in self.session.execute(select(table).where(column == source))
+        ]
         if not rows:
             return
-        self.session.execute(delete(table).where(column == source))  # type: ignore[operator]
-        moved = [{**row, name: target} for row in rows]
+        self.session.execute(delete(model).where(column == source))
+        moved = [{**row, column.key: target} for row in rows]
         moved = [row for row in moved if row.get("item_id") != row.get("credited_id")]
         if moved:
             self.session.execute(insert_or_ignore(self.session, table), moved)
+
+
+_Parents = dict[Kind, Item]
+_Names = dict[CreditRole, list[str]]
+
+
+def _title_only(item: Item, _parents: _Parents, _names: _Names) -> dict[str, Any]:
+    return {"title": item.title}
+
+
+def _track_fields(item: Item, parents: _Parents, names: _Names) -> dict[str, Any]:
+    artists = names[CreditRole.MAIN]
+    if not artists and Kind.ARTIST in parents:
+        artists = [parents[Kind.ARTIST].title]
+    featured = names[CreditRole.FEATURED]
+    title = item.title
+    artist: str | list[str]
+    if len(artists) == 1:
+        artist = artists[0] + (" feat. " + ", ".join(featured) if featured else "")
+    else:
+        # A list of main artists has no room for featured ones: the title carries them.
+        artist = artists
+        if featured:
+            title += " (feat. " + ", ".join(featured) + ")"
+    fields: dict[str, Any] = {"title": title, "artist": artist}
+    if Kind.ALBUM in parents:
+        fields["album"] = parents[Kind.ALBUM].title
+    if item.number is not None:
+        fields["track_number"] = item.number
+    return fields
+
+
+def _episode_fields(item: Item, parents: _Parents, _names: _Names) -> dict[str, Any]:
+    show = parents.get(Kind.SHOW)
+    fields: dict[str, Any] = {"show": show.title if show else item.title, "title": item.title}
+    season = parents.get(Kind.SEASON)
+    if season is not None and season.number is not None:
+        fields["season"] = season.number
+    if item.number is not None:
+        fields["episode"] = item.number
+    return fields
+
+
+def _film_fields(item: Item, _parents: _Parents, names: _Names) -> dict[str, Any]:
+    fields: dict[str, Any] = {"title": item.title}
+    if item.released_at:
+        fields["year"] = item.released_at.year
+    if names[CreditRole.DIRECTOR]:
+        fields["director"] = names[CreditRole.DIRECTOR][0]
+    return fields
+
+
+def _match_fields(item: Item, parents: _Parents, names: _Names) -> dict[str, Any]:
+    fields: dict[str, Any] = {"title": item.title}
+    if Kind.COMPETITION in parents:
+        fields["competition"] = parents[Kind.COMPETITION].title
+    if names[CreditRole.HOME] and names[CreditRole.AWAY]:
+        fields["home"], fields["away"] = names[CreditRole.HOME][0], names[CreditRole.AWAY][0]
+    if item.released_at:
+        fields["starts_at"] = item.released_at.isoformat()
+    return fields
+
+
+def _news_fields(item: Item, parents: _Parents, _names: _Names) -> dict[str, Any]:
+    outlet = parents.get(Kind.OUTLET)
+    fields: dict[str, Any] = {"outlet": outlet.title if outlet else "", "title": item.title}
+    if item.kind == Kind.STORY and Kind.PROGRAMME in parents:
+        fields["programme"] = parents[Kind.PROGRAMME].title
+    return fields
+
+
+_REFERENCE_FIELDS: dict[Kind, Callable[[Item, _Parents, _Names], dict[str, Any]]] = {
+    Kind.TRACK: _track_fields,
+    Kind.EPISODE: _episode_fields,
+    Kind.FILM: _film_fields,
+    Kind.MATCH: _match_fields,
+    Kind.PROGRAMME: _news_fields,
+    Kind.STORY: _news_fields,
+}

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, TextIO
 
 import typer
 
@@ -30,24 +31,45 @@ def export(
     if fmt not in ("jsonl", "csv"):
         fail(f"Unknown format {fmt!r}", "use jsonl or csv.", code=2)
     writer = write_jsonl if fmt == "jsonl" else write_csv
-    partial = output.with_name(output.name + ".partial") if output else None
     with runtime() as rt, rt.db.unit_of_work() as session:
         svc = rt.services(session)
         owner = svc.accounts.get_by_name(user)
-        if partial is None:
-            count = writer(sys.stdout, records(svc, owner))
-            sys.stdout.flush()
+        if output is None:
+            count = _to_stdout(writer, records(svc, owner))
         else:
-            try:
-                with partial.open("w", encoding="utf-8", newline="") as stream:
-                    count = writer(stream, records(svc, owner))
-                    stream.flush()
-                    os.fsync(stream.fileno())
-            except OSError as exc:
-                partial.unlink(missing_ok=True)
-                fail("Cannot write the export", f"{exc.filename or partial}: {exc.strerror}")
-            except BaseException:
-                partial.unlink(missing_ok=True)
-                raise
-            partial.replace(output)  # type: ignore[arg-type]
+            count = _to_file(writer, records(svc, owner), output)
     err.print(f"exported {count} records of {owner.name}", markup=False)
+
+
+Writer = Callable[[TextIO, Iterator[dict[str, Any]]], int]
+
+
+def _to_stdout(writer: Writer, rows: Iterator[dict[str, Any]]) -> int:
+    try:
+        count = writer(sys.stdout, rows)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader went away (`| head`): stop quietly, and keep Python from complaining
+        # about the unflushed rest when it exits.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        raise typer.Exit(1) from None
+    return count
+
+
+def _to_file(writer: Writer, rows: Iterator[dict[str, Any]], output: Path) -> int:
+    """Write next to ``output`` and rename when complete: no half-written export remains."""
+    partial = output.with_name(output.name + ".partial")
+    try:
+        with partial.open("w", encoding="utf-8", newline="") as stream:
+            count = writer(stream, rows)
+            stream.flush()
+            os.fsync(stream.fileno())
+        partial.replace(output)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        fail("Cannot write the export", f"{exc.filename or output}: {exc.strerror or exc}")
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return count

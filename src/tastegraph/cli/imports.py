@@ -2,29 +2,64 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated, Any, TextIO
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from tastegraph.cli.context import err, runtime
-from tastegraph.ingest.schemas import PlayStatus
+from tastegraph.cli.context import err, fail, runtime
+from tastegraph.ingest.schemas import PlayResult, PlayStatus
 from tastegraph.ingest.validation import validate_plays
 from tastegraph.portability.imports import Row, detect_format, read_rows
+from tastegraph.runtime import Runtime
 
 _BATCH = 1000
+COUNTS = ("read", "accepted", "duplicate", "rejected")
+"""The report's counts: every row read is accepted, a duplicate, or rejected."""
+_SHOWN = 50
+
+
+@dataclass
+class Report:
+    counts: Counter[str] = field(default_factory=Counter)
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+    interrupted: bool = False
+
+    def reject(self, line: int, errors: list[str]) -> None:
+        self.counts["rejected"] += 1
+        self.rejected.append({"line": line, "errors": errors})
+
+    def as_json(self) -> dict[str, Any]:
+        self.rejected.sort(key=lambda entry: int(entry["line"]))
+        return {
+            "counts": {name: self.counts[name] for name in COUNTS},
+            "complete": not self.interrupted,
+            "rejected": self.rejected,
+        }
 
 
 def import_plays(
-    path: Path = typer.Argument(..., exists=True, dir_okay=False, help="A CSV or JSONL file."),
-    user: str = typer.Option(..., "--user", help="Whose plays these are."),
-    fmt: str = typer.Option("auto", "--format", help="csv, jsonl or auto (by extension)."),
-    source: str = typer.Option("import", "--source", help="Recorded as the plays' client."),
-    report: Path | None = typer.Option(
-        None, "--report", help="Also write the full report (every rejected row) as JSON."
-    ),
+    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="A CSV or JSONL file.")],
+    *,
+    user: Annotated[str, typer.Option("--user", help="Whose plays these are.")],
+    fmt: Annotated[
+        str, typer.Option("--format", help="csv, jsonl or auto (by extension).")
+    ] = "auto",
+    source: Annotated[
+        str, typer.Option("--source", help="Recorded as the client of plays that name none.")
+    ] = "import",
+    report: Annotated[
+        Path | None,
+        typer.Option(
+            "--report",
+            dir_okay=False,
+            help="Also write the full report (every rejected row) as JSON.",
+        ),
+    ] = None,
 ) -> None:
     """Import a play history (CSV or JSONL), with a progress bar and a final report.
 
@@ -32,108 +67,132 @@ def import_plays(
     (track by default), title (or track), artist, album, show, season, episode, competition,
     home, away, starts_at, outlet, programme, url, duration, mbid, isrc, imdb, ... Times without
     a UTC offset are read in the user's time zone. JSONL lines are plays in the API's shape,
-    tastegraph export records, or ListenBrainz listens.
+    tastegraph export records, or ListenBrainz listens (a JSON array of them works too).
+
+    Plays already stored count as duplicates, so an import can simply be run again. The report
+    lists each rejected row with its line number and why; the exit code is 0 even when some
+    rows were rejected, 1 when the import stopped early.
     """
-    size = path.stat().st_size
-    with path.open(encoding="utf-8", errors="surrogateescape", newline="") as stream:
+    result = Report()
+    try:
+        stream = path.open(encoding="utf-8-sig", errors="surrogateescape", newline="")
+    except OSError as exc:
+        fail("Cannot read the file", f"{path}: {exc.strerror or exc}")
+    with stream, runtime() as rt:
         head = stream.read(4096)
         stream.seek(0)
         fmt = detect_format(str(path), head) if fmt == "auto" else fmt
         if fmt not in ("csv", "jsonl"):
-            err.print(f"[red]Unknown format {fmt!r}[/red]: use csv or jsonl.")
-            raise typer.Exit(2)
-        counts: Counter[str] = Counter()
-        rejected: list[dict[str, object]] = []
-        with runtime() as rt:
-            with rt.db.unit_of_work() as session:
-                owner = rt.services(session).accounts.get_by_name(user)
-                timezone = owner.timezone
-            progress = Progress(
-                TextColumn("[bold]importing"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TextColumn("bytes"),
-                TimeElapsedColumn(),
-                console=err,
-                transient=False,
+            fail(f"Unknown format {fmt!r}", "use csv, jsonl or auto.", code=2)
+        with rt.db.unit_of_work() as session:
+            owner = rt.services(session).accounts.get_by_name(user)
+        try:
+            _run(
+                rt,
+                user=owner.name,
+                timezone=owner.timezone,
+                stream=stream,
+                fmt=fmt,
+                source=source,
+                result=result,
             )
-            with progress:
-                task = progress.add_task("import", total=size)
-                batch: list[Row] = []
-                for row in read_rows(stream, fmt, timezone):
-                    counts["read"] += 1
-                    if row.error is not None:
-                        counts["rejected"] += 1
-                        rejected.append({"line": row.line, "errors": [row.error]})
-                        continue
-                    batch.append(row)
-                    if len(batch) >= _BATCH:
-                        _flush(rt, user, batch, source, counts, rejected)
-                        batch = []
-                        progress.update(task, completed=_position(stream, size))
-                _flush(rt, user, batch, source, counts, rejected)
-                progress.update(task, completed=size)
-    _print_report(counts, rejected)
+        except KeyboardInterrupt:
+            result.interrupted = True
+    _print_report(result)
     if report is not None:
-        report.write_text(
-            json.dumps({"counts": dict(counts), "rejected": rejected}, indent=2, ensure_ascii=False)
-        )
+        try:
+            report.write_text(
+                json.dumps(result.as_json(), indent=2, ensure_ascii=False) + "\n",
+                encoding="utf-8",
+                errors="backslashreplace",  # undecodable input stays visible, as \udcXX
+            )
+        except OSError as exc:
+            fail("Cannot write the report", f"{report}: {exc.strerror or exc}")
+    if result.interrupted:
+        err.print("[red]Interrupted:[/red] the plays counted as accepted above are stored.")
+        raise typer.Exit(1)
 
 
-def _position(stream: object, size: int) -> int:
+def _run(
+    rt: Runtime, *, user: str, timezone: str, stream: TextIO, fmt: str, source: str, result: Report
+) -> None:
+    size = max(1, _size(stream))
+    progress = Progress(
+        TextColumn("[bold]importing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("bytes"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=False,
+    )
+    with progress:
+        task = progress.add_task("import", total=size)
+        batch: list[Row] = []
+        for row in read_rows(stream, fmt, timezone):
+            result.counts["read"] += 1
+            if row.error is not None:
+                result.reject(row.line, [row.error])
+                continue
+            batch.append(row)
+            if len(batch) >= _BATCH:
+                _flush(rt, user, batch, source, result)
+                batch = []
+                progress.update(task, completed=_position(stream, size))
+        _flush(rt, user, batch, source, result)
+        progress.update(task, completed=size)
+
+
+def _size(stream: TextIO) -> int:
     try:
-        return min(size, stream.buffer.tell())  # type: ignore[attr-defined]
-    except (AttributeError, OSError):
+        return Path(stream.name).stat().st_size
+    except (AttributeError, OSError, TypeError):
         return 0
 
 
-def _flush(
-    rt: object,
-    user: str,
-    batch: list[Row],
-    source: str,
-    counts: Counter[str],
-    rejected: list[dict[str, object]],
-) -> None:
+def _position(stream: TextIO, size: int) -> int:
+    buffer = getattr(stream, "buffer", None)
+    try:
+        return min(size, int(buffer.tell())) if buffer is not None else 0
+    except (OSError, ValueError):
+        return 0
+
+
+def _flush(rt: Runtime, user: str, batch: list[Row], source: str, result: Report) -> None:
+    """Store one batch in one transaction; each row is accepted, a duplicate or rejected."""
     if not batch:
         return
-    from tastegraph.runtime import Runtime
-
-    assert isinstance(rt, Runtime)
     valid, bad = validate_plays([row.data for row in batch])
-    with rt.db.unit_of_work(write=True) as session:
-        svc = rt.services(session)
-        owner = svc.accounts.get_by_name(user)
-        results = svc.ingest.record(owner, valid, source=source) + bad
-    for result in results:
-        if result.status is PlayStatus.ACCEPTED:
-            counts["accepted"] += 1
-        elif result.status is PlayStatus.DUPLICATE:
-            counts["duplicate"] += 1
+    stored: list[PlayResult] = []
+    if valid:
+        with rt.db.unit_of_work(write=True) as session:
+            svc = rt.services(session)
+            owner = svc.accounts.get_by_name(user)
+            stored = svc.ingest.record(owner, valid, source=source)
+    for outcome in [*stored, *bad]:
+        if outcome.status is PlayStatus.ACCEPTED:
+            result.counts["accepted"] += 1
+        elif outcome.status is PlayStatus.DUPLICATE:
+            result.counts["duplicate"] += 1
         else:
-            counts["rejected"] += 1
-            rejected.append(
-                {
-                    "line": batch[result.index].line,
-                    "errors": [
-                        f"{e.field}: {e.message} ({e.code})"
-                        if e.field
-                        else f"{e.message} ({e.code})"
-                        for e in result.errors
-                    ],
-                }
+            result.reject(
+                batch[outcome.index].line,
+                [
+                    f"{e.field}: {e.message} ({e.code})" if e.field else f"{e.message} ({e.code})"
+                    for e in outcome.errors
+                ],
             )
 
 
-def _print_report(counts: Counter[str], rejected: list[dict[str, object]]) -> None:
-    out = Console()
-    table = Table(title="import report")
-    for column in ("read", "accepted", "duplicate", "rejected"):
+def _print_report(result: Report) -> None:
+    out = Console(soft_wrap=True)
+    table = Table(title="import report" + (" (interrupted)" if result.interrupted else ""))
+    for column in COUNTS:
         table.add_column(column, justify="right")
-    table.add_row(*(str(counts[c]) for c in ("read", "accepted", "duplicate", "rejected")))
+    table.add_row(*(str(result.counts[name]) for name in COUNTS))
     out.print(table)
-    rejected.sort(key=lambda r: int(r["line"]))  # type: ignore[call-overload]
-    for entry in rejected[:50]:
-        out.print(f"line {entry['line']}: " + "; ".join(entry["errors"]))  # type: ignore[arg-type]
-    if len(rejected) > 50:
-        out.print(f"... and {len(rejected) - 50} more rejected rows (see --report).")
+    rejected = result.as_json()["rejected"]
+    for entry in rejected[:_SHOWN]:
+        out.print(f"line {entry['line']}: " + "; ".join(entry["errors"]), markup=False)
+    if len(rejected) > _SHOWN:
+        out.print(f"... and {len(rejected) - _SHOWN} more rejected rows (see --report).")

@@ -6,7 +6,7 @@ import csv
 import json
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
 from sqlalchemy import select
 from sqlalchemy.orm.attributes import set_committed_value
@@ -146,7 +146,9 @@ def _plays(
             stmt = stmt.where(
                 (model.played_at > last[0]) | ((model.played_at == last[0]) & (model.id > last[1]))
             )
-        rows = list(svc.session.execute(stmt))
+        rows = cast(
+            list[tuple[Play | IncognitoPlay, Item]], list(svc.session.execute(stmt).tuples())
+        )
         if not rows:
             return
         refs = _references(svc, [item for _, item in rows])

@@ -1,14 +1,15 @@
 """Reading play histories from CSV and JSONL into the native play shape.
 
 Rows become plain dicts in the shape of ``PlayIn``; the ingest path validates them, so an
-import reports exactly what the API would.
+import reports exactly what the API would. A row that cannot even be read becomes a ``Row``
+with an ``error``: one bad line never stops an import.
 """
 
 from __future__ import annotations
 
 import csv
-
 import json
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -56,15 +57,20 @@ _FIELDS_BY_KIND = {
     "story": {"outlet", "title", "programme", "url"},
 }
 _COMMON = {"duration", "language", "country"}
+_TRUE = {"1", "true", "yes", "y", "t"}
+_FALSE = {"0", "false", "no", "n", "f"}
+_DERIVED = ("id", "item_title", "local_time", "timezone_offset")
+"""Fields of a tastegraph export (or history page) that are derived, not submitted."""
 
 
 @dataclass
 class Row:
     line: int
-    """The line number in the file, for the report."""
+    """The line number in the file (for a JSON array: the position in it), for the report."""
     data: Any
-    """A dict in the shape of PlayIn, or an error message when the line could not be read."""
+    """A dict in the shape of PlayIn, or None when the line could not be read."""
     error: str | None = None
+    """Why the line could not be read."""
 
 
 def detect_format(path: str, head: str) -> str:
@@ -72,67 +78,146 @@ def detect_format(path: str, head: str) -> str:
         return "jsonl"
     if path.endswith(".csv"):
         return "csv"
-    return "jsonl" if head.lstrip().startswith("{") else "csv"
+    return "jsonl" if head.lstrip("\ufeff \t\r\n").startswith(("{", "[")) else "csv"
 
 
 def read_rows(stream: TextIO, fmt: str, timezone: str) -> Iterator[Row]:
+    """The plays of a CSV or JSONL stream. Times without an offset are read in ``timezone``."""
     tz = ZoneInfo(timezone)
     if fmt == "jsonl":
-        yield from _jsonl_rows(stream, tz)
+        if _starts_with(stream, "["):
+            yield from _json_array_rows(stream, tz)
+        else:
+            yield from _jsonl_rows(stream, tz)
     else:
         yield from _csv_rows(stream, tz)
 
 
+def _starts_with(stream: TextIO, char: str) -> bool:
+    if not stream.seekable():
+        return False
+    start = stream.tell()
+    head = stream.read(256)
+    stream.seek(start)
+    return head.lstrip("\ufeff \t\r\n").startswith(char)
+
+
+# -- JSON -------------------------------------------------------------------------------------
+
+
 def _jsonl_rows(stream: TextIO, tz: ZoneInfo) -> Iterator[Row]:
     for number, line in enumerate(stream, start=1):
-        if not line.strip():
+        text = line.strip().lstrip("\ufeff")
+        if not text:
             continue
         try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
+            obj = json.loads(text)
+        except (json.JSONDecodeError, RecursionError) as exc:
             yield Row(number, None, f"not valid JSON: {exc}")
             continue
-        if not isinstance(obj, dict):
-            yield Row(number, None, "each line must be a JSON object")
-            continue
-        if obj.get("type") not in (None, "play"):
-            continue  # other records of a tastegraph export (profile, feedback...)
-        obj.pop("type", None)
-        if "track_metadata" in obj:
-            obj = _from_listenbrainz(obj)
-        if "played_at" in obj:
-            obj["played_at"] = _time(obj["played_at"], tz)
-        for key in ("id", "item_title", "local_time", "timezone_offset"):
-            obj.pop(key, None)
-        yield Row(number, obj)
+        row = _object_row(number, obj, tz)
+        if row is not None:
+            yield row
+
+
+def _json_array_rows(stream: TextIO, tz: ZoneInfo) -> Iterator[Row]:
+    """A whole-file JSON array of plays or listens (a ListenBrainz JSON export)."""
+    try:
+        document = json.loads(stream.read().lstrip("\ufeff"))
+    except (json.JSONDecodeError, RecursionError) as exc:
+        yield Row(exc.lineno if isinstance(exc, json.JSONDecodeError) else 1, None, str(exc))
+        return
+    if not isinstance(document, list):
+        yield Row(1, None, "a JSON document must be a list of plays")
+        return
+    for number, obj in enumerate(document, start=1):
+        row = _object_row(number, obj, tz)
+        if row is not None:
+            yield row
+
+
+def _object_row(number: int, obj: Any, tz: ZoneInfo) -> Row | None:
+    """One JSON value as a play; None for the other records of a tastegraph export."""
+    if not isinstance(obj, dict):
+        return Row(number, None, "each line must be a JSON object")
+    kind = obj.get("type")
+    if kind is not None and kind != "play":
+        return None  # profile, token, feedback, tag, friend: not plays
+    play = {key: value for key, value in obj.items() if key != "type" and key not in _DERIVED}
+    if "track_metadata" in play or "listened_at" in play:
+        try:
+            play = _from_listenbrainz(play)
+        except ValueError as exc:
+            return Row(number, None, str(exc))
+    if "played_at" in play:
+        play["played_at"] = _time(play["played_at"], tz)
+    item = play.get("item")
+    if isinstance(item, dict) and "starts_at" in item:
+        play["item"] = {**item, "starts_at": _time(item["starts_at"], tz)}
+    return Row(number, play)
 
 
 def _from_listenbrainz(listen: dict[str, Any]) -> dict[str, Any]:
-    meta = listen.get("track_metadata") or {}
-    info = meta.get("additional_info") or {}
-    item: dict[str, Any] = {
-        "kind": "track",
-        "title": meta.get("track_name"),
-        "artist": meta.get("artist_name"),
-    }
-    if meta.get("release_name"):
-        item["album"] = meta["release_name"]
-    if isinstance(info, dict):
-        if info.get("recording_mbid"):
-            item["ids"] = {"musicbrainz": info["recording_mbid"]}
-        if info.get("duration_ms"):
-            item["duration"] = int(info["duration_ms"]) // 1000
-        elif info.get("duration"):
-            item["duration"] = int(info["duration"])
-    return {"played_at": listen.get("listened_at"), "item": item, "client": "listenbrainz-import"}
+    """A ListenBrainz listen (``listened_at`` and ``track_metadata``) as a play."""
+    meta = listen.get("track_metadata")
+    if not isinstance(meta, dict):
+        raise ValueError("a ListenBrainz listen needs track_metadata, an object")
+    info = meta.get("additional_info")
+    info = info if isinstance(info, dict) else {}
+    item: dict[str, Any] = {"kind": "track"}
+    for field, key in (
+        ("title", "track_name"),
+        ("artist", "artist_name"),
+        ("album", "release_name"),
+    ):
+        if meta.get(key) is not None:
+            item[field] = meta[key]
+    if info.get("recording_mbid"):
+        item["ids"] = {"musicbrainz": info["recording_mbid"]}
+    duration = _seconds(info.get("duration_ms"), 1000) or _seconds(info.get("duration"), 1)
+    if duration:
+        item["duration"] = duration
+    play: dict[str, Any] = {"item": item}
+    if listen.get("listened_at") is not None:
+        play["played_at"] = listen["listened_at"]
+    client = info.get("submission_client") or info.get("media_player")
+    if isinstance(client, str) and client.strip():
+        play["client"] = client.strip()
+    return play
+
+
+def _seconds(value: Any, per_second: int) -> int | None:
+    """An optional duration; one that cannot be read is left out, not held against the play."""
+    if isinstance(value, bool):
+        return None
+    try:
+        seconds = int(float(value)) // per_second
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return seconds if seconds > 0 else None
+
+
+# -- CSV --------------------------------------------------------------------------------------
 
 
 def _csv_rows(stream: TextIO, tz: ZoneInfo) -> Iterator[Row]:
     reader = csv.DictReader(stream)
-    if reader.fieldnames is None:
+    try:
+        fieldnames = reader.fieldnames
+    except csv.Error as exc:
+        yield Row(1, None, f"cannot read the CSV header: {exc}")
         return
-    columns = {name.strip().lower(): name for name in reader.fieldnames if name}
-    for record in reader:
+    if fieldnames is None:
+        return
+    columns = {name.strip().lstrip("\ufeff").strip().lower(): name for name in fieldnames if name}
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield Row(reader.line_num, None, f"not valid CSV: {exc}")
+            continue
         number = reader.line_num
         row = {key: (record.get(original) or "").strip() for key, original in columns.items()}
         if row.get("record") not in (None, "", "play"):
@@ -154,34 +239,13 @@ def _csv_play(row: dict[str, str], tz: ZoneInfo) -> dict[str, Any]:
     when = _first(row, TIME_COLUMNS)
     if not when:
         raise ValueError(f"no time: give one of the columns {', '.join(TIME_COLUMNS)}")
-    kind = row.get("kind") or "track"
-    allowed = _FIELDS_BY_KIND.get(kind)
-    if allowed is None:
-        raise ValueError(f"unknown kind {kind!r}; one of {', '.join(_FIELDS_BY_KIND)}")
-    item: dict[str, Any] = {"kind": kind}
-    for field, names in _ITEM_COLUMNS.items():
-        value = _first(row, names)
-        if not value or field not in allowed | _COMMON:
-            continue
-        if field == "duration" and "duration_ms" not in row:
-            item[field] = _int(value, field)
-        elif field == "starts_at":
-            item[field] = _time(value, tz)
-        else:
-            item[field] = _int(value, field) if field in _INT_FIELDS else value
-    if row.get("duration_ms") and "duration" in allowed | _COMMON:
-        item["duration"] = _int(row["duration_ms"], "duration_ms") // 1000
-    ids = {scheme: _first(row, names) for scheme, names in _ID_COLUMNS.items()}
-    ids = {k: v for k, v in ids.items() if v}
-    if ids:
-        item["ids"] = ids
-    play: dict[str, Any] = {"played_at": _time(when, tz), "item": item}
+    play: dict[str, Any] = {"played_at": _time(when, tz), "item": _csv_item(row, tz)}
     for field in _PLAY_COLUMNS:
         value = row.get(field, "")
         if not value:
             continue
         if field == "incognito":
-            play[field] = value.lower() in {"1", "true", "yes"}
+            play[field] = _bool(value, field)
         elif field == "progress":
             play[field] = _float(value, field)
         elif field in _INT_FIELDS:
@@ -191,31 +255,75 @@ def _csv_play(row: dict[str, str], tz: ZoneInfo) -> dict[str, Any]:
     return play
 
 
+def _csv_item(row: dict[str, str], tz: ZoneInfo) -> dict[str, Any]:
+    kind = (row.get("kind") or "track").lower()
+    allowed = _FIELDS_BY_KIND.get(kind)
+    if allowed is None:
+        raise ValueError(f"unknown kind {kind!r}; one of {', '.join(_FIELDS_BY_KIND)}")
+    allowed = allowed | _COMMON
+    item: dict[str, Any] = {"kind": kind}
+    for field, names in _ITEM_COLUMNS.items():
+        value = _first(row, names)
+        if not value or field not in allowed:
+            continue
+        if field == "starts_at":
+            item[field] = _time(value, tz)
+        else:
+            item[field] = _int(value, field) if field in _INT_FIELDS else value
+    if row.get("duration_ms") and not item.get("duration"):
+        item["duration"] = _int(row["duration_ms"], "duration_ms") // 1000
+    ids = {scheme: _first(row, names) for scheme, names in _ID_COLUMNS.items()}
+    ids = {scheme: value for scheme, value in ids.items() if value}
+    if ids:
+        item["ids"] = ids
+    return item
+
+
+# -- values -----------------------------------------------------------------------------------
+
+
 def _time(value: Any, tz: ZoneInfo) -> Any:
-    """UNIX seconds stay numbers; ISO times without an offset are read in the user's zone."""
-    if isinstance(value, int | float) or (isinstance(value, str) and value.strip().isdigit()):
-        return int(value)
-    if isinstance(value, str):
-        text = value.strip().replace(" ", "T", 1) if "T" not in value else value.strip()
-        try:
-            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError:
-            return value  # left for validation to report
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=tz)
-        return moment.isoformat()
-    return value
+    """UNIX seconds stay numbers; ISO times without an offset are read in the user's zone.
+
+    Anything else is left as it is, for validation to report.
+    """
+    if not isinstance(value, str):
+        return value  # numbers are UNIX seconds; anything else is for validation to reject
+    text = value.strip()
+    if text.isdigit():
+        return int(text)
+    if "T" not in text:
+        text = text.replace(" ", "T", 1)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return value
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=tz)
+    return moment.isoformat()
 
 
 def _int(value: str, field: str) -> int:
     try:
         return int(float(value))
-    except ValueError:
+    except (ValueError, OverflowError):
         raise ValueError(f"{field} must be a number, not {value!r}") from None
 
 
 def _float(value: str, field: str) -> float:
     try:
-        return float(value)
+        number = float(value)
     except ValueError:
         raise ValueError(f"{field} must be a number, not {value!r}") from None
+    if math.isnan(number):
+        raise ValueError(f"{field} must be a number, not {value!r}")
+    return number
+
+
+def _bool(value: str, field: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ValueError(f"{field} must be true or false, not {value!r}")

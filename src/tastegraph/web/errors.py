@@ -58,8 +58,9 @@ _HTTP_CODES = {
 
 def status_for(error: TastegraphError) -> int:
     for cls in type(error).__mro__:
-        if cls in STATUS:
-            return STATUS[cls]  # type: ignore[index]
+        status = STATUS.get(cls)
+        if status is not None:
+            return status
     return 400
 
 
