@@ -6,7 +6,7 @@ from enum import StrEnum
 from sqlalchemy import Boolean, ForeignKey, Index, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tastegraph.storage.base import Base, BigIntPK, UTCDateTime, utcnow
+from tastegraph.storage.base import Base, BigIntPK, EnumText, UTCDateTime, utcnow
 
 
 class Visibility(StrEnum):
@@ -35,7 +35,7 @@ class User(Base):
     country: Mapped[str | None] = mapped_column(String(2))
     locale: Mapped[str] = mapped_column(String(35), default="en")
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
-    visibility: Mapped[Visibility] = mapped_column(String(16), default=Visibility.PUBLIC)
+    visibility: Mapped[Visibility] = mapped_column(EnumText(Visibility), default=Visibility.PUBLIC)
     birth_year: Mapped[int | None]
     incognito: Mapped[bool] = mapped_column(Boolean, default=False)
     """Default for new plays: keep them out of the taste profile."""
@@ -53,7 +53,7 @@ class ApiToken(Base):
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[TokenKind] = mapped_column(String(16), default=TokenKind.PERSONAL)
+    kind: Mapped[TokenKind] = mapped_column(EnumText(TokenKind), default=TokenKind.PERSONAL)
     name: Mapped[str] = mapped_column(String(100))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     prefix: Mapped[str] = mapped_column(String(16))

@@ -48,17 +48,32 @@ def normalize(text: str) -> str:
 
     Letters of every script survive; only marks, punctuation and spacing go.
     """
-    text = _strip_latin_marks(unicodedata.normalize("NFKD", text.translate(_FOLD)))
-    text = unicodedata.normalize("NFKC", text).casefold().translate(_FOLD)
+    if text.isascii():
+        # ASCII has no marks, no compatibility forms and nothing in _FOLD: only case folds.
+        text = text.lower()
+    else:
+        text = _strip_latin_marks(unicodedata.normalize("NFKD", text.translate(_FOLD)))
+        text = unicodedata.normalize("NFKC", text).casefold().translate(_FOLD)
     text = _APOSTROPHES.sub("", text)
     text = _AMPERSAND.sub(" and ", text)
     return _NON_WORD.sub(" ", text).strip()
 
 
+_IDENTITIES: dict[str, str] = {}
+"""Names seen recently and their identity forms: every play names its artist again."""
+_IDENTITIES_MAX = 100_000
+
+
 def identity(text: str) -> str:
     """The identity form of a name: normalised, or for names made only of punctuation ("!!!"),
     the case-folded name itself."""
-    return normalize(text) or " ".join(text.casefold().split())
+    folded = _IDENTITIES.get(text)
+    if folded is None:
+        folded = normalize(text) or " ".join(text.casefold().split())
+        if len(_IDENTITIES) >= _IDENTITIES_MAX:
+            _IDENTITIES.clear()
+        _IDENTITIES[text] = folded
+    return folded
 
 
 def _is_latin(ch: str) -> bool:
@@ -90,7 +105,7 @@ def bounded_key(key: str) -> str:
 
 # "feat.", "ft.", "featuring", "feat", "ft" as a separate word, optionally in brackets.
 _FEAT_IN_BRACKETS = re.compile(
-    rf"\s*[\(\[]\s*(?:feat\.?|ft\.?|featuring)\s+(?P<who>[^\)\]]+?)\s*[\)\]]", re.IGNORECASE
+    r"\s*[\(\[]\s*(?:feat\.?|ft\.?|featuring)\s+(?P<who>[^\)\]]+?)\s*[\)\]]", re.IGNORECASE
 )
 _FEAT_INLINE_ARTIST = re.compile(r"\s+(?:feat\.?|ft\.?|featuring)\s+(?P<who>.+)$", re.IGNORECASE)
 _LIST_SEPARATORS = re.compile(r"\s*[,&]\s*|\s+(?:and|x)\s+", re.IGNORECASE)

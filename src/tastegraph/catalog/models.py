@@ -13,7 +13,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tastegraph.catalog.kinds import CreditRole, Domain, Kind
-from tastegraph.storage.base import Base, BigIntPK, UTCDateTime, utcnow
+from tastegraph.storage.base import Base, BigIntPK, EnumText, UTCDateTime, utcnow
 
 
 class Item(Base):
@@ -22,8 +22,8 @@ class Item(Base):
     __tablename__ = "items"
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
-    kind: Mapped[Kind] = mapped_column(String(16))
-    domain: Mapped[Domain] = mapped_column(String(8), index=True)
+    kind: Mapped[Kind] = mapped_column(EnumText(Kind))
+    domain: Mapped[Domain] = mapped_column(EnumText(Domain, 8), index=True)
     title: Mapped[str] = mapped_column(String(1024))
     match_key: Mapped[str] = mapped_column(String(512))
     """Normalised identity within the kind; see catalog.matching."""
@@ -57,7 +57,7 @@ class ItemCredit(Base):
     credited_id: Mapped[int] = mapped_column(
         ForeignKey("items.id", ondelete="CASCADE"), primary_key=True, index=True
     )
-    role: Mapped[CreditRole] = mapped_column(String(16), primary_key=True)
+    role: Mapped[CreditRole] = mapped_column(EnumText(CreditRole), primary_key=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
 
 
@@ -74,7 +74,7 @@ class ItemAlias(Base):
 
     __tablename__ = "item_aliases"
 
-    kind: Mapped[Kind] = mapped_column(String(16), primary_key=True)
+    kind: Mapped[Kind] = mapped_column(EnumText(Kind), primary_key=True)
     match_key: Mapped[str] = mapped_column(String(512), primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
     title: Mapped[str] = mapped_column(String(1024))

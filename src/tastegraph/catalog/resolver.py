@@ -7,31 +7,36 @@ external ids, then identity keys, then aliases, then one insert for what is new.
 from __future__ import annotations
 
 from collections import OrderedDict, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from threading import Lock
+from typing import Any, TypeVarTuple
 
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import Row, Select, select, tuple_, update
 from sqlalchemy.orm import Session, aliased
 
 from tastegraph.catalog.kinds import DOMAIN_OF, Kind
 from tastegraph.catalog.matching import identity
 from tastegraph.catalog.models import ExternalId, Item, ItemAlias, ItemCredit
-from tastegraph.catalog.specs import Spec
+from tastegraph.catalog.specs import AnyRef, RefKey, Spec, ref_key, spec_for
 from tastegraph.storage.dialect import insert_or_ignore
 
 _ENRICHABLE = ("duration_seconds", "released_at", "original_language", "country")
 _CHUNK = 500
+_Ts = TypeVarTuple("_Ts")
 
 
 class ResolutionCache:
     """Identity key -> item id, shared by the requests of one process.
 
-    Only final (unmerged) ids are cached, and merges clear it.
+    Alongside, reference key (``specs.ref_key``) -> item id: a reference spelled exactly like
+    one resolved before is answered without building its specs. Only final (unmerged) ids are
+    cached, and merges clear both.
     """
 
     def __init__(self, capacity: int = 200_000) -> None:
         self._capacity = capacity
         self._entries: OrderedDict[tuple[str, str], int] = OrderedDict()
+        self._refs: OrderedDict[RefKey, int] = OrderedDict()
         self._lock = Lock()
 
     def get(self, kind: str, key: str) -> int | None:
@@ -47,15 +52,56 @@ class ResolutionCache:
             if len(self._entries) > self._capacity:
                 self._entries.popitem(last=False)
 
+    def get_refs(self, keys: Sequence[RefKey]) -> list[int | None]:
+        """The item id of each reference key, None where it is not cached."""
+        found: list[int | None] = []
+        with self._lock:
+            for key in keys:
+                item_id = self._refs.get(key)
+                if item_id is not None:
+                    self._refs.move_to_end(key)
+                found.append(item_id)
+        return found
+
+    def put_refs(self, pairs: Iterable[tuple[RefKey, int]]) -> None:
+        with self._lock:
+            for key, item_id in pairs:
+                self._refs[key] = item_id
+            while len(self._refs) > self._capacity:
+                self._refs.popitem(last=False)
+
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._refs.clear()
 
 
 class Resolver:
     def __init__(self, session: Session, cache: ResolutionCache) -> None:
         self.session = session
         self.cache = cache
+
+    def resolve_refs(self, refs: Sequence[AnyRef]) -> list[int]:
+        """Find or create the item each reference names; ids in the order of ``refs``.
+
+        What ``resolve`` does for the references' specs, but a reference spelled like one
+        resolved before is answered from the cache before any spec is built: when its
+        reference key is cached, so were the identity keys of every spec it would build.
+        """
+        keys = [ref_key(ref) for ref in refs]
+        ids = self.cache.get_refs(keys)
+        missing = [i for i, item_id in enumerate(ids) if item_id is None]
+        if missing:
+            specs = [spec_for(refs[i]) for i in missing]
+            self.resolve(specs)
+            learned: list[tuple[RefKey, int]] = []
+            for i, spec in zip(missing, specs, strict=True):
+                if spec.resolved_id is None:
+                    raise RuntimeError(f"{spec.kind}:{spec.title} was not resolved")
+                ids[i] = spec.resolved_id
+                learned.append((keys[i], spec.resolved_id))
+            self.cache.put_refs(learned)
+        return [item_id for item_id in ids if item_id is not None]  # every one is known now
 
     def resolve(self, specs: Iterable[Spec], *, create: bool = True) -> None:
         """Set ``resolved_id`` on every spec and on everything it depends on.
@@ -88,8 +134,6 @@ class Resolver:
             hit = self.cache.get(*group_key)
             if hit is not None:
                 found[group_key] = hit
-        # Items found in the cache were enriched when they were first resolved.
-        cached = set(found)
         missing = [k for k in groups if k not in found]
         if missing:
             found.update(self._by_external_id({k: groups[k] for k in missing}))
@@ -103,7 +147,7 @@ class Resolver:
         if missing and create:
             self._create({k: groups[k][0] for k in missing})
             found.update(self._by_key(missing))
-        skip_enrich = set(missing) | cached
+        created = set(missing)
         to_enrich: list[tuple[int, Spec]] = []
         for group_key, group in groups.items():
             if group_key not in found:
@@ -112,8 +156,9 @@ class Resolver:
             for spec in group:
                 spec.resolved_id = item_id
             self.cache.put(*group_key, item_id)
-            if create and group_key not in skip_enrich:
-                to_enrich.append((item_id, group[0]))
+            if create:
+                # A new item holds what its first spec said; any other spec may add to it.
+                to_enrich.extend((item_id, spec) for spec in group[group_key in created :])
         self._enrich_many(to_enrich)
 
     def _by_external_id(
@@ -198,57 +243,93 @@ class Resolver:
             self.session.execute(insert_or_ignore(self.session, ExternalId), external)
 
     def _enrich_many(self, pairs: list[tuple[int, Spec]]) -> None:
-        """Fill in what existing items lack: a track learns its album, a film its runtime."""
-        pairs = [
-            (item_id, spec)
-            for item_id, spec in pairs
-            if spec.attrs or spec.ids or spec.number is not None or _has_container(spec)
-        ]
-        if not pairs:
+        """Fill in what existing items lack: a track learns its album, a film its runtime.
+
+        Specs are applied in order, so where two disagree the first one wins.
+        """
+        # One spelling sent many times in a batch is applied once.
+        unique: dict[tuple[int, Hashable], Spec] = {}
+        for item_id, spec in pairs:
+            if spec.attrs or spec.ids or spec.number is not None or _has_container(spec):
+                unique.setdefault((item_id, _teaching(spec)), spec)
+        if not unique:
             return
         parent = aliased(Item)
         rows = self._chunked(
             lambda chunk: (
-                select(Item, parent.kind)
+                select(
+                    Item.id,
+                    Item.parent_id,
+                    Item.number,
+                    *(getattr(Item, name) for name in _ENRICHABLE),
+                    parent.kind,
+                )
                 .outerjoin(parent, parent.id == Item.parent_id)
                 .where(Item.id.in_(chunk))
             ),
-            sorted({item_id for item_id, _ in pairs}),
+            sorted({item_id for item_id, _ in unique}),
         )
-        current = {item.id: (item, parent_kind) for item, parent_kind in rows}
-        external = []
-        for item_id, spec in pairs:
-            if item_id not in current:
+        current: dict[int, dict[str, Any]] = {}
+        for row in rows:
+            item_id, parent_id, number, *attrs, parent_kind = row
+            current[item_id] = {
+                "parent_id": parent_id,
+                "number": number,
+                "parent_kind": parent_kind,
+                **dict(zip(_ENRICHABLE, attrs, strict=True)),
+            }
+        external: dict[tuple[str, str], int] = {}
+        for (item_id, _), spec in unique.items():
+            state = current.get(item_id)
+            if state is None:
                 continue
-            item, parent_kind = current[item_id]
             values = {
                 name: spec.attrs[name]
                 for name in _ENRICHABLE
-                if name in spec.attrs and getattr(item, name) is None
+                if name in spec.attrs and state[name] is None
             }
             if (
                 _has_container(spec)
                 and spec.parent is not None
-                and item.parent_id != spec.parent.resolved_id
-                and parent_kind in (None, Kind.ARTIST, Kind.SHOW, Kind.OUTLET)
+                and state["parent_id"] != spec.parent.resolved_id
+                and state["parent_kind"] in (None, Kind.ARTIST, Kind.SHOW, Kind.OUTLET)
             ):
                 values["parent_id"] = spec.parent.resolved_id
-            if spec.number is not None and item.number is None:
+                state["parent_kind"] = spec.parent.kind
+            if spec.number is not None and state["number"] is None:
                 values["number"] = spec.number
             if values:
                 self.session.execute(update(Item).where(Item.id == item_id).values(**values))
-            external.extend(
-                {"scheme": scheme, "value": value, "item_id": item_id}
-                for scheme, value in spec.ids.items()
-            )
+                state.update(values)
+            for scheme_value in spec.ids.items():
+                external.setdefault(scheme_value, item_id)
         if external:
-            self.session.execute(insert_or_ignore(self.session, ExternalId), external)
+            self.session.execute(
+                insert_or_ignore(self.session, ExternalId),
+                [
+                    {"scheme": scheme, "value": value, "item_id": item_id}
+                    for (scheme, value), item_id in external.items()
+                ],
+            )
 
-    def _chunked(self, make_query, keys):  # type: ignore[no-untyped-def]
-        rows = []
+    def _chunked(
+        self, make_query: Callable[[list[Any]], Select[*_Ts]], keys: list[Any]
+    ) -> list[Row[*_Ts]]:
+        rows: list[Row[*_Ts]] = []
         for start in range(0, len(keys), _CHUNK):
             rows.extend(self.session.execute(make_query(keys[start : start + _CHUNK])).all())
         return rows
+
+
+def _teaching(spec: Spec) -> Hashable:
+    """What a spec can teach an existing item, to apply each lesson once."""
+    parent = spec.parent.resolved_id if spec.parent is not None and _has_container(spec) else None
+    return (
+        tuple(sorted(spec.attrs.items())),
+        tuple(sorted(spec.ids.items())),
+        spec.number,
+        parent,
+    )
 
 
 def _has_container(spec: Spec) -> bool:

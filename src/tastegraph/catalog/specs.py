@@ -7,8 +7,10 @@ depth: artists before albums before tracks.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from tastegraph.catalog.kinds import CreditRole, Kind
@@ -36,10 +38,10 @@ class Spec:
     ids: dict[str, str] = field(default_factory=dict)
     resolved_id: int | None = None
 
-    @property
+    @cached_property
     def depth(self) -> int:
-        deps = self.dependencies()
-        return 1 + max((d.depth for d in deps), default=-1)
+        """0 for what stands alone, one more than the deepest dependency otherwise."""
+        return 1 + max((d.depth for d in self.dependencies()), default=-1)
 
     def dependencies(self) -> list[Spec]:
         deps = [spec for spec, _ in self.credits]
@@ -60,6 +62,39 @@ class Spec:
             else:
                 parts.append(part)
         return bounded_key("|".join(parts))
+
+
+AnyRef = TrackRef | EpisodeRef | FilmRef | MatchRef | ProgrammeRef | StoryRef
+
+RefKey = tuple[Hashable, ...]
+
+_PLAIN: frozenset[type] = frozenset({str, int, float, bool, type(None), Kind})
+
+
+def ref_key(ref: AnyRef) -> RefKey:
+    """Everything a reference says, as a key for the resolution cache.
+
+    Resolving a reference that was resolved before changes nothing: it names the same item,
+    and what it could teach that item (an album, a duration, ids) was learned the first time.
+    So the cache answers such a reference from this key, without building its specs.
+    """
+    # Validation fills a model's __dict__ with every field, in the order the model declares.
+    return (
+        type(ref).__name__,
+        *[v if v.__class__ in _PLAIN else _hashable(v) for v in ref.__dict__.values()],
+    )
+
+
+def _hashable(value: object) -> Hashable:
+    if isinstance(value, datetime):
+        # Equal instants in other offsets are equal datetimes, but not equal dates or years.
+        return value.isoformat()
+    if isinstance(value, list):
+        return tuple(value)
+    if isinstance(value, dict):
+        return tuple(sorted(value.items()))
+    assert isinstance(value, Hashable)
+    return value
 
 
 def _resolved(spec: Spec) -> int:
@@ -194,11 +229,9 @@ def match_spec(ref: MatchRef) -> Spec:
     else:
         title = ref.title or ""
     day = _day(ref.starts_at)
-    key_parts: tuple[str | tuple[Spec, ...], ...]
-    if home and away:
-        key_parts = ((home,), (away,), day)
-    else:
-        key_parts = (normalize(title), day)
+    key_parts: tuple[str | tuple[Spec, ...], ...] = (
+        ((home,), (away,), day) if home and away else (normalize(title), day)
+    )
     if competition:
         key_parts = ((competition,), *key_parts)
     return Spec(
@@ -248,7 +281,7 @@ def story_spec(ref: StoryRef) -> Spec:
     )
 
 
-def spec_for(ref: TrackRef | EpisodeRef | FilmRef | MatchRef | ProgrammeRef | StoryRef) -> Spec:
+def spec_for(ref: AnyRef) -> Spec:
     if isinstance(ref, TrackRef):
         return track_spec(ref)
     if isinstance(ref, EpisodeRef):

@@ -16,8 +16,8 @@ from tastegraph.config import Settings
 from tastegraph.errors import TastegraphError
 from tastegraph.runtime import Runtime
 
-err = Console(stderr=True, soft_wrap=True)
-"""Messages for the operator. Soft wrap: a message stays on one line, whatever the width."""
+err = Console(stderr=True, soft_wrap=True, emoji=False)
+"""Messages for the operator: one line each whatever the width, and text stays as written."""
 
 ENV_PREFIX = "TASTEGRAPH_"
 
@@ -44,7 +44,7 @@ def load_settings() -> Settings:
     try:
         return Settings()
     except ValidationError as exc:
-        fail("Configuration error", " ".join(_settings_problems(exc)), code=2)
+        fail("Configuration error", "; ".join(_settings_problems(exc)), code=2)
     except ValueError as exc:
         fail("Configuration error", str(exc), code=2)
 

@@ -17,12 +17,12 @@ def demo(
     seed: Annotated[int, typer.Option("--seed", help="The same seed gives the same community.")] = (
         2011
     ),
-    users: Annotated[int, typer.Option("--users", help="How many people.")] = 2400,
+    users: Annotated[int, typer.Option("--users", min=1, help="How many people.")] = 2400,
     reset: Annotated[
         bool, typer.Option("--reset", help="Load again even if already loaded.")
     ] = False,
     host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port")] = 8000,
+    port: Annotated[int, typer.Option("--port", min=1, max=65535)] = 8000,
 ) -> None:
     """Migrate the database and load the demo community (then serve it with --serve)."""
     from tastegraph import migrations

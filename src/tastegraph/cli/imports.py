@@ -14,7 +14,7 @@ from rich.table import Table
 from tastegraph.cli.context import err, fail, runtime
 from tastegraph.ingest.schemas import PlayResult, PlayStatus
 from tastegraph.ingest.validation import validate_plays
-from tastegraph.portability.imports import Row, detect_format, read_rows
+from tastegraph.portability.imports import Row, UnreadableFile, detect_format, read_rows
 from tastegraph.runtime import Runtime
 
 _BATCH = 1000
@@ -98,6 +98,8 @@ def import_plays(
             )
         except KeyboardInterrupt:
             result.interrupted = True
+        except UnreadableFile as exc:
+            fail(f"Cannot import {path.name}", str(exc), code=2)
     _print_report(result)
     if report is not None:
         try:
@@ -185,7 +187,7 @@ def _flush(rt: Runtime, user: str, batch: list[Row], source: str, result: Report
 
 
 def _print_report(result: Report) -> None:
-    out = Console(soft_wrap=True)
+    out = Console(soft_wrap=True, emoji=False)
     table = Table(title="import report" + (" (interrupted)" if result.interrupted else ""))
     for column in COUNTS:
         table.add_column(column, justify="right")

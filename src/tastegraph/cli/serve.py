@@ -9,7 +9,9 @@ from tastegraph.cli.context import err, load_settings, runtime
 
 def serve(
     host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
+    port: Annotated[
+        int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")
+    ] = 8000,
 ) -> None:
     """Serve the web app and the APIs. Refuses a database that `db upgrade` has not migrated."""
     import uvicorn

@@ -1,27 +1,51 @@
-"""Placeholder: replaced by the generator."""
+"""The demo community: a deterministic, realistic population to judge every feature on.
+
+``load`` generates the community in memory (see ``generate``) and writes it through the
+services (see ``store``). The same seed and anchor give the same community: users, titles,
+plays and all. Every demo member shares the password of the demo account, "tastegraph-demo";
+the administrator is "admin" / "tastegraph-admin".
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
+from tastegraph.demo.config import DemoConfig
+from tastegraph.demo.generate import Community, generate
+from tastegraph.demo.store import Logins, Stored, store
 from tastegraph.runtime import Runtime
+
+__all__ = ["ADMIN_PASSWORD", "ADMIN_USER", "DEMO_PASSWORD", "DEMO_USER", "DemoConfig", "load"]
 
 DEMO_USER = "demo"
 DEMO_PASSWORD = "tastegraph-demo"  # noqa: S105 - a published demo login
+ADMIN_USER = "admin"
+ADMIN_PASSWORD = "tastegraph-admin"  # noqa: S105 - a published demo login
 
-
-@dataclass(frozen=True)
-class DemoConfig:
-    seed: int = 2011
-    users: int = 2400
+_KINDS = (
+    "artist", "album", "track", "show", "season", "episode", "film", "competition", "team",
+    "match", "outlet", "programme", "story",
+)  # fmt: skip
 
 
 def load(runtime: Runtime, config: DemoConfig, log: Callable[..., Any] = print) -> str:
-    from tastegraph.accounts.schemas import UserCreate
+    """Generate the community and write it to the (migrated, empty) database; a summary."""
+    log(f"generating the demo community (seed {config.seed}, {config.users} people)")
+    community = generate(config, DEMO_USER, log)
+    log("writing it to the database")
+    logins = Logins(DEMO_PASSWORD, ADMIN_USER, ADMIN_PASSWORD)
+    stored = store(runtime, community, logins, log)
+    return summary(community, stored)
 
-    with runtime.db.unit_of_work(write=True) as session:
-        svc = runtime.services(session)
-        svc.accounts.register(UserCreate(name=DEMO_USER, password=DEMO_PASSWORD, country="DE"))
-    return "1 user"
+
+def summary(community: Community, stored: Stored) -> str:
+    countries = community.people.countries
+    abroad = sum(c != "US" for c in countries) / max(1, len(countries))
+    kinds = ", ".join(f"{stored.kinds.get(k, 0)} {k}s" for k in _KINDS if stored.kinds.get(k))
+    return (
+        f"{len(countries)} users in {len(set(countries))} countries "
+        f"({abroad:.0%} outside the US); items: {kinds}; {stored.plays} plays; "
+        f"{stored.friendships} friendships; {stored.tags} tags; {stored.loves} loves, "
+        f"{stored.hates} hates"
+    )

@@ -6,7 +6,7 @@ from enum import StrEnum
 from sqlalchemy import Float, ForeignKey, Index, Integer, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
-from tastegraph.storage.base import Base, BigIntPK, UTCDateTime, utcnow
+from tastegraph.storage.base import Base, BigIntPK, EnumText, UTCDateTime, utcnow
 
 
 class Sentiment(StrEnum):
@@ -92,5 +92,5 @@ class Feedback(Base):
     item_id: Mapped[int] = mapped_column(
         ForeignKey("items.id", ondelete="CASCADE"), primary_key=True, index=True
     )
-    sentiment: Mapped[Sentiment] = mapped_column(String(16))
+    sentiment: Mapped[Sentiment] = mapped_column(EnumText(Sentiment))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import and_, delete, exists, false, or_, select, true, update
@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, aliased
 from tastegraph.accounts.models import User
 from tastegraph.catalog.errors import ItemNotFound
 from tastegraph.catalog.models import Item
+from tastegraph.catalog.resolver import Resolver
 from tastegraph.catalog.services import CatalogService
 from tastegraph.ingest.errors import PlayNotFound
 from tastegraph.ingest.models import Feedback, IncognitoPlay, NowPlaying, Play, Sentiment
@@ -116,7 +117,10 @@ class IngestService:
         by_id = [s for s in subs if s.play.item_id is not None]
         item_ids: dict[int, int] = {}
         if by_ref:
-            resolved = self.catalog.resolve([s.play.item for s in by_ref])  # type: ignore[misc]
+            # As CatalogService.resolve, with references the cache knows answered before any
+            # spec is built: in a batch most plays name items played before.
+            resolver = Resolver(self.session, self.catalog.cache)
+            resolved = resolver.resolve_refs([s.play.item for s in by_ref])  # type: ignore[misc]
             item_ids.update({s.index: i for s, i in zip(by_ref, resolved, strict=True)})
         if by_id:
             canonical = self.catalog.canonical_ids([s.play.item_id for s in by_id])  # type: ignore[misc]
@@ -151,8 +155,13 @@ class IngestService:
         source: str,
         results: dict[int, PlayResult],
     ) -> None:
-        tz = zone(user.timezone)
-        for incognito, model in ((False, Play), (True, IncognitoPlay)):
+        offsets = _Offsets(zone(user.timezone))
+        created_at = self.clock()
+        models: tuple[tuple[bool, type[Play] | type[IncognitoPlay]], ...] = (
+            (False, Play),
+            (True, IncognitoPlay),
+        )
+        for incognito, model in models:
             group = [c for c in candidates if c.incognito is incognito]
             fresh: list[_Candidate] = []
             seen_keys: set[tuple[int, datetime]] = set()
@@ -169,9 +178,13 @@ class IngestService:
                 fresh.append(cand)
             if not fresh:
                 continue
-            rows = [self._row(user, cand, source, tz) for cand in fresh]
-            stmt = insert_or_ignore(self.session, model.__table__).returning(
-                model.__table__.c.id, model.__table__.c.item_id, model.__table__.c.played_at
+            rows = [
+                self._row(user, cand, source, offsets.minutes(cand.played_at), created_at)
+                for cand in fresh
+            ]
+            table = model.__table__
+            stmt = insert_or_ignore(self.session, table).returning(
+                table.c.id, table.c.item_id, table.c.played_at
             )
             inserted: dict[tuple[int, datetime], int] = {}
             for start in range(0, len(rows), 1000):
@@ -189,28 +202,38 @@ class IngestService:
                         item_id=cand.item_id,
                         incognito=incognito,
                     )
-        played = {c.item_id for c in candidates}
-        if played:
+        self._end_now_playing(user, {c.item_id for c in candidates})
+
+    def _end_now_playing(self, user: User, played: set[int]) -> None:
+        """A play of what the user is playing now ends the now-playing state."""
+        if not played:
+            return
+        # A user plays one thing at a time: look it up rather than send every id played.
+        playing = self.session.scalar(
+            select(NowPlaying.item_id).where(NowPlaying.user_id == user.id)
+        )
+        if playing in played:
             self.session.execute(
                 delete(NowPlaying).where(
-                    NowPlaying.user_id == user.id, NowPlaying.item_id.in_(played)
+                    NowPlaying.user_id == user.id, NowPlaying.item_id == playing
                 )
             )
 
-    def _row(self, user: User, cand: _Candidate, source: str, tz: Any) -> dict[str, Any]:
+    def _row(
+        self, user: User, cand: _Candidate, source: str, tz_offset: int, created_at: datetime
+    ) -> dict[str, Any]:
         play = cand.submission.play
-        offset = cand.played_at.astimezone(tz).utcoffset() or timedelta(0)
         return {
             "user_id": user.id,
             "item_id": cand.item_id,
             "played_at": cand.played_at,
-            "tz_offset_minutes": int(offset.total_seconds() // 60),
+            "tz_offset_minutes": tz_offset,
             "duration_played": play.duration_played,
             "progress": play.progress,
             "source": (play.client or source)[:64],
             "submission_id": play.submission_id,
             "raw_payload": cand.submission.raw,
-            "created_at": self.clock(),
+            "created_at": created_at,
         }
 
     def delete_play(self, user: User, play_id: int, *, incognito: bool = False) -> None:
@@ -380,6 +403,34 @@ def move_plays_on_merge(session: Session, source: int, target: int) -> None:
     )
     session.execute(update(Feedback).where(Feedback.item_id == source).values(item_id=target))
     session.execute(update(NowPlaying).where(NowPlaying.item_id == source).values(item_id=target))
+
+
+_LAST_INSTANT = timedelta(hours=1) - timedelta(microseconds=1)
+
+
+class _Offsets:
+    """A time zone's UTC offset in minutes at given instants, worked out once per hour.
+
+    Where an hour starts and ends at the same offset, no transition lies within it (no zone
+    has two an hour apart), so the whole hour shares it. Hours with a transition, which may
+    fall on a half or quarter hour, are worked out instant by instant.
+    """
+
+    def __init__(self, tz: tzinfo) -> None:
+        self._tz = tz
+        self._hours: dict[datetime, int | None] = {}
+
+    def minutes(self, moment: datetime) -> int:
+        hour = moment.replace(minute=0, second=0, microsecond=0)
+        if hour not in self._hours:
+            start = self._at(hour)
+            self._hours[hour] = start if start == self._at(hour + _LAST_INSTANT) else None
+        whole_hour = self._hours[hour]
+        return self._at(moment) if whole_hour is None else whole_hour
+
+    def _at(self, moment: datetime) -> int:
+        offset = moment.astimezone(self._tz).utcoffset() or timedelta(0)
+        return int(offset.total_seconds() // 60)
 
 
 def _rejected(index: int, problem: PlayProblem) -> PlayResult:

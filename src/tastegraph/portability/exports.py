@@ -146,9 +146,7 @@ def _plays(
             stmt = stmt.where(
                 (model.played_at > last[0]) | ((model.played_at == last[0]) & (model.id > last[1]))
             )
-        rows = cast(
-            list[tuple[Play | IncognitoPlay, Item]], list(svc.session.execute(stmt).tuples())
-        )
+        rows = cast(list[tuple[Play | IncognitoPlay, Item]], list(svc.session.execute(stmt)))
         if not rows:
             return
         refs = _references(svc, [item for _, item in rows])
@@ -221,4 +219,5 @@ def _flatten(row: dict[str, Any]) -> dict[str, Any] | None:
             flat[key] = row[key]
     if kind == "friend":
         flat["friend"] = row["name"]
-    return flat
+    # true/false as spreadsheets and the importer read them, not Python's True/False.
+    return {k: ("true" if v else "false") if isinstance(v, bool) else v for k, v in flat.items()}

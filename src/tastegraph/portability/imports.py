@@ -59,8 +59,14 @@ _FIELDS_BY_KIND = {
 _COMMON = {"duration", "language", "country"}
 _TRUE = {"1", "true", "yes", "y", "t"}
 _FALSE = {"0", "false", "no", "n", "f"}
+_EXPORT_RECORDS = frozenset({"profile", "token", "feedback", "tag", "friend"})
+"""The records of a tastegraph export that are not plays."""
 _DERIVED = ("id", "item_title", "local_time", "timezone_offset")
 """Fields of a tastegraph export (or history page) that are derived, not submitted."""
+
+
+class UnreadableFile(ValueError):
+    """The file as a whole cannot be imported (not one row of it could be read)."""
 
 
 @dataclass
@@ -82,7 +88,10 @@ def detect_format(path: str, head: str) -> str:
 
 
 def read_rows(stream: TextIO, fmt: str, timezone: str) -> Iterator[Row]:
-    """The plays of a CSV or JSONL stream. Times without an offset are read in ``timezone``."""
+    """The plays of a CSV or JSONL stream. Times without an offset are read in ``timezone``.
+
+    Raises ``UnreadableFile`` before the first row when the file cannot be imported at all.
+    """
     tz = ZoneInfo(timezone)
     if fmt == "jsonl":
         if _starts_with(stream, "["):
@@ -141,8 +150,10 @@ def _object_row(number: int, obj: Any, tz: ZoneInfo) -> Row | None:
     if not isinstance(obj, dict):
         return Row(number, None, "each line must be a JSON object")
     kind = obj.get("type")
-    if kind is not None and kind != "play":
+    if isinstance(kind, str) and kind in _EXPORT_RECORDS:
         return None  # profile, token, feedback, tag, friend: not plays
+    if kind is not None and kind != "play":
+        return Row(number, None, f"unknown record type {kind!r}")
     play = {key: value for key, value in obj.items() if key != "type" and key not in _DERIVED}
     if "track_metadata" in play or "listened_at" in play:
         try:
@@ -201,31 +212,45 @@ def _seconds(value: Any, per_second: int) -> int | None:
 
 
 def _csv_rows(stream: TextIO, tz: ZoneInfo) -> Iterator[Row]:
-    reader = csv.DictReader(stream)
-    try:
-        fieldnames = reader.fieldnames
-    except csv.Error as exc:
-        yield Row(1, None, f"cannot read the CSV header: {exc}")
-        return
-    if fieldnames is None:
-        return
-    columns = {name.strip().lstrip("\ufeff").strip().lower(): name for name in fieldnames if name}
+    consumed = 0
+
+    def lines() -> Iterator[str]:
+        nonlocal consumed
+        for line in stream:
+            consumed += 1
+            yield line
+
+    reader = csv.reader(lines())
+    header: list[str] | None = None
     while True:
+        start = consumed + 1  # a record may span lines (quoted newlines): report its first
         try:
-            record = next(reader)
+            fields = next(reader)
         except StopIteration:
             return
         except csv.Error as exc:
-            yield Row(reader.line_num, None, f"not valid CSV: {exc}")
+            yield Row(start, None, f"not valid CSV: {exc}")
             continue
-        number = reader.line_num
-        row = {key: (record.get(original) or "").strip() for key, original in columns.items()}
+        if not any(field.strip() for field in fields):
+            continue
+        if header is None:
+            header = [name.strip().lstrip("\ufeff").strip().lower() for name in fields]
+            if not set(header) & set(TIME_COLUMNS):
+                raise UnreadableFile(
+                    f"the first line of a CSV file names its columns, and line {start} names "
+                    f"no time column (one of {', '.join(TIME_COLUMNS)})"
+                )
+            continue
+        row: dict[str, str] = {}
+        for name, value in zip(header, fields, strict=False):
+            if name and not row.get(name):
+                row[name] = value.strip()
         if row.get("record") not in (None, "", "play"):
             continue  # feedback, tags and friends of a tastegraph CSV export
         try:
-            yield Row(number, _csv_play(row, tz))
+            yield Row(start, _csv_play(row, tz))
         except ValueError as exc:
-            yield Row(number, None, str(exc))
+            yield Row(start, None, str(exc))
 
 
 def _first(row: dict[str, str], names: tuple[str, ...]) -> str:

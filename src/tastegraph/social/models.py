@@ -3,10 +3,10 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tastegraph.storage.base import Base, UTCDateTime, utcnow
+from tastegraph.storage.base import Base, EnumText, UTCDateTime, utcnow
 
 
 class FriendshipStatus(StrEnum):
@@ -26,7 +26,9 @@ class Friendship(Base):
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
     )
     requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    status: Mapped[FriendshipStatus] = mapped_column(String(16), default=FriendshipStatus.PENDING)
+    status: Mapped[FriendshipStatus] = mapped_column(
+        EnumText(FriendshipStatus), default=FriendshipStatus.PENDING
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
