@@ -227,7 +227,8 @@ class Result:
     accepted: int = 0
     duplicates: int = 0
     rejected: int = 0
-    note: str = ""
+    spread: tuple[float, float] = (0.0, 0.0)
+    """The lowest and highest plays/s of repeated runs (see --repeat)."""
 
     @property
     def rate(self) -> float:
@@ -449,10 +450,36 @@ def fresh_database(backend: str, workdir: Path, admin_url: str, label: str) -> I
 # -- output -------------------------------------------------------------------------------------
 
 
+def run_once(backend: str, path: str, url: str, workload: Workload, workdir: Path) -> Result:
+    if path == "http":
+        return run_http(backend, url, workload, workdir)
+    return run_service(backend, url, workload, validate=path == "service+validate")
+
+
+def median_run(runs: list[Result]) -> Result:
+    """The run with the median throughput, knowing the others' range."""
+    ordered = sorted(runs, key=lambda r: r.rate)
+    middle = ordered[(len(ordered) - 1) // 2]
+    middle.spread = (ordered[0].rate, ordered[-1].rate)
+    return middle
+
+
 def print_table(results: list[Result]) -> None:
-    header = ("backend", "path", "batches", "plays/s", "p50 ms/batch", "p99 ms/batch", "stored")
-    rows = [
-        (
+    repeated = any(r.spread[0] != r.spread[1] for r in results)
+    header: tuple[str, ...] = (
+        "backend",
+        "path",
+        "batches",
+        "plays/s",
+        "p50 ms/batch",
+        "p99 ms/batch",
+        "stored",
+    )
+    if repeated:
+        header += ("plays/s of all runs",)
+    rows: list[tuple[str, ...]] = []
+    for r in results:
+        row: tuple[str, ...] = (
             r.backend,
             r.path,
             str(len(r.latencies)),
@@ -461,10 +488,11 @@ def print_table(results: list[Result]) -> None:
             f"{percentile(r.latencies, 0.99) * 1000:.1f}",
             f"{r.accepted} new, {r.duplicates} dup, {r.rejected} bad",
         )
-        for r in results
-    ]
+        if repeated:
+            row += (f"{r.spread[0]:,.0f} .. {r.spread[1]:,.0f}",)
+        rows.append(row)
     widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(header)]
-    align = ["<", "<", ">", ">", ">", ">", "<"]
+    align = ["<", "<", ">", ">", ">", ">", "<", "<"][: len(header)]
 
     def line(cells: tuple[str, ...]) -> str:
         return " | ".join(
@@ -498,6 +526,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duplicates", type=float, default=0.01, help="share of resubmissions")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--postgres-url", default=DEFAULT_PG_URL)
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="runs per backend and path, on fresh databases; "
+        "the table shows the median run (useful on a busy machine)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the work folder (logs, DBs)")
     args = parser.parse_args(argv)
     backends = _choices(parser, args.backends, ("sqlite", "postgresql"))
@@ -532,13 +567,13 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"skipping postgresql: not reachable at {args.postgres_url} ({problem})")
                     continue
             for path in paths:
-                with fresh_database(backend, workdir, args.postgres_url, path) as url:
-                    print(f"running {backend} / {path} ...", flush=True)
-                    if path == "http":
-                        results.append(run_http(backend, url, workload, workdir))
-                    else:
-                        validate = path == "service+validate"
-                        results.append(run_service(backend, url, workload, validate=validate))
+                runs = []
+                for n in range(args.repeat):
+                    label = f"{path}-{n}"
+                    with fresh_database(backend, workdir, args.postgres_url, label) as url:
+                        print(f"running {backend} / {path} ({n + 1}/{args.repeat}) ...", flush=True)
+                        runs.append(run_once(backend, path, url, workload, workdir))
+                results.append(median_run(runs))
     finally:
         if args.keep:
             print(f"work folder kept: {workdir}")

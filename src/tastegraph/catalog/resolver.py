@@ -220,7 +220,10 @@ class Resolver:
                 }
             )
         for start in range(0, len(rows), _CHUNK):
-            self.session.execute(insert_or_ignore(self.session, Item), rows[start : start + _CHUNK])
+            # The table, not the entity: an ORM bulk insert sends new items one by one.
+            self.session.execute(
+                insert_or_ignore(self.session, Item.__table__), rows[start : start + _CHUNK]
+            )
         ids = self._by_key(list(specs))
         credits = []
         external = []
@@ -238,9 +241,9 @@ class Resolver:
             for scheme, value in spec.ids.items():
                 external.append({"scheme": scheme, "value": value, "item_id": item_id})
         if credits:
-            self.session.execute(insert_or_ignore(self.session, ItemCredit), credits)
+            self.session.execute(insert_or_ignore(self.session, ItemCredit.__table__), credits)
         if external:
-            self.session.execute(insert_or_ignore(self.session, ExternalId), external)
+            self.session.execute(insert_or_ignore(self.session, ExternalId.__table__), external)
 
     def _enrich_many(self, pairs: list[tuple[int, Spec]]) -> None:
         """Fill in what existing items lack: a track learns its album, a film its runtime.
@@ -305,7 +308,7 @@ class Resolver:
                 external.setdefault(scheme_value, item_id)
         if external:
             self.session.execute(
-                insert_or_ignore(self.session, ExternalId),
+                insert_or_ignore(self.session, ExternalId.__table__),
                 [
                     {"scheme": scheme, "value": value, "item_id": item_id}
                     for (scheme, value), item_id in external.items()

@@ -89,7 +89,8 @@ class CatalogService:
                 final = out[final]
                 hops += 1
             out[source] = final
-        return {k: v for k, v in out.items() if k in set(item_ids)}
+        asked = set(item_ids)
+        return {k: v for k, v in out.items() if k in asked}
 
     # -- reads ------------------------------------------------------------------------------
 

@@ -42,10 +42,14 @@ def load(runtime: Runtime, config: DemoConfig, log: Callable[..., Any] = print) 
 def summary(community: Community, stored: Stored) -> str:
     countries = community.people.countries
     abroad = sum(c != "US" for c in countries) / max(1, len(countries))
-    kinds = ", ".join(f"{stored.kinds.get(k, 0)} {k}s" for k in _KINDS if stored.kinds.get(k))
+    kinds = ", ".join(f"{stored.kinds[k]} {_plural(k)}" for k in _KINDS if stored.kinds.get(k))
     return (
         f"{len(countries)} users in {len(set(countries))} countries "
         f"({abroad:.0%} outside the US); items: {kinds}; {stored.plays} plays; "
         f"{stored.friendships} friendships; {stored.tags} tags; {stored.loves} loves, "
         f"{stored.hates} hates"
     )
+
+
+def _plural(kind: str) -> str:
+    return {"match": "matches", "story": "stories"}.get(kind, kind + "s")

@@ -16,6 +16,11 @@ HISTORY_DAYS = 365
 
 @dataclass(frozen=True)
 class DemoConfig:
+    """How big a community to make, from which seed, and when its year of history ends.
+
+    Catalogue sizes scale with ``users`` (tuned for 2,400), so a test can load a small one.
+    """
+
     seed: int = 2011
     users: int = FULL_SIZE_USERS
     anchor: datetime | None = None
@@ -23,7 +28,7 @@ class DemoConfig:
 
     None means the start of the current UTC day, so a fresh demo always has recent plays and
     none in the future. This is the only input from the clock: the same seed and anchor give
-    the same community, byte for byte. Tests pass a fixed anchor.
+    the same people, titles, plays, friendships, tags and loves. Tests pass a fixed anchor.
     """
     plays_per_user: float = 250.0
     """The average number of plays per person over the year."""
@@ -51,6 +56,8 @@ class Window:
             anchor = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
         elif anchor.tzinfo is None:
             raise ValueError("DemoConfig.anchor must be timezone-aware")
+        elif anchor > utcnow():
+            raise ValueError("DemoConfig.anchor must not be in the future: plays would be")
         return cls(end=anchor.astimezone(UTC).replace(microsecond=0))
 
     @cached_property

@@ -22,7 +22,8 @@ FAVOURITE_TEAM = 25.0
 LIVE = 0.8
 PROGRAMME_SHARE = 0.45
 """The share of news plays that are programmes (the rest are stories)."""
-STORY_SHELF_LIFE = 36 * 3600
+PROGRAMME_RHYTHMS = {"general": "briefing", "sport": "talk"}
+STORY_SHELF_LIFE = 72 * 3600
 """How long after publication a story is still read."""
 
 
@@ -108,9 +109,11 @@ def news_plays(shelf: Shelf, me: Person, n: int) -> Made:
         split = [listens] if len(favourites) == 1 else [listens - listens // 3, listens // 3]
         for favourite, plays in zip(favourites.tolist(), split, strict=True):
             programme = programmes[favourite]
-            sport = news.genre_names[news.programme_genre[programme]] == "sport"
-            items.append(np.full(plays, programme, dtype=np.int64))
-            times.append(me.moments("talk" if sport else "news", plays))
+            genre_name = news.genre_names[news.programme_genre[programme]]
+            rhythm = PROGRAMME_RHYTHMS.get(genre_name, "news")
+            editions = _one_a_day(me.moments(rhythm, 2 * plays + 4))
+            times.append(editions[:plays])
+            items.append(np.full(len(times[-1]), programme, dtype=np.int64))
     reads = n - sum(len(i) for i in items)
     story_items, story_times = _stories(shelf, me, outlets, weights[outlets], genre, reads)
     item = np.concatenate([*items, story_items])
@@ -121,23 +124,45 @@ def news_plays(shelf: Shelf, me: Person, n: int) -> Made:
 def _stories(
     shelf: Shelf, me: Person, outlets: Ints, weights: Floats, genre: Floats, reads: int
 ) -> tuple[Ints, Ints]:
-    """Stories read at news-rhythm moments, each among those its outlet published recently
-    (another of the person's outlets when the first has nothing new)."""
+    """Stories read at news-rhythm moments, each among those its outlet published in the
+    hours before (another of the person's outlets when the first has nothing new)."""
     news = shelf.catalogue.news
-    moments = me.moments("news", reads).tolist()
-    firsts = draw(me.gen, weights, reads).tolist()
-    stories: list[int] = []
-    read_at: list[int] = []
-    for t, first in zip(moments, firsts, strict=True):
-        for attempt in range(len(outlets)):
-            outlet = int(outlets[(first + attempt) % len(outlets)])
-            published = news.outlet_published[outlet]
-            low = int(np.searchsorted(published, t - STORY_SHELF_LIFE))
-            high = int(np.searchsorted(published, t))
-            if high > low:
-                pool = news.outlet_stories[outlet][low:high]
-                w = shelf.items.popularity[pool] * genre[shelf.news_genre[pool]]
-                stories.append(me.rng.choices(pool.tolist(), weights=w.tolist())[0])
-                read_at.append(t)
-                break
-    return np.asarray(stories, dtype=np.int64), np.asarray(read_at, dtype=np.int64)
+    # The biggest international outlet is the last resort when one's own have nothing new.
+    outlets = np.r_[outlets, int(np.argmax(news.outlet_size))]
+    weights = np.r_[weights, 0.0]
+    wanted = reads
+    reads = 2 * wanted + 4  # more than needed: a story read twice counts once
+    moments = me.moments("news", reads)
+    first = draw(me.gen, weights, reads)
+    uniform = me.gen.random(reads)
+    found = np.zeros((len(outlets), reads), dtype=bool)
+    picked = np.zeros((len(outlets), reads), dtype=np.int64)
+    for row, outlet in enumerate(outlets.tolist()):
+        published = news.outlet_published[outlet]
+        stories = news.outlet_stories[outlet]
+        # Inverse-CDF over the stories in [low, high): weighted by popularity and taste.
+        liked = shelf.items.popularity[stories] * genre[shelf.news_genre[stories]]
+        cumulative = np.r_[0.0, np.cumsum(liked)]
+        low = np.searchsorted(published, moments - STORY_SHELF_LIFE)
+        high = np.searchsorted(published, moments)
+        target = cumulative[low] + uniform * (cumulative[high] - cumulative[low])
+        index = np.clip(np.searchsorted(cumulative, target, side="right") - 1, low, high - 1)
+        found[row] = high > low
+        picked[row] = stories[np.clip(index, 0, len(stories) - 1)] if len(stories) else -1
+    story = np.full(reads, -1, dtype=np.int64)
+    columns = np.arange(reads)
+    for attempt in range(len(outlets)):
+        rows = (first + attempt) % len(outlets)
+        take = (story < 0) & found[rows, columns]
+        story[take] = picked[rows, columns][take]
+    read = np.flatnonzero(story >= 0)
+    _, once = np.unique(story[read], return_index=True)
+    read = read[np.sort(once)][:wanted]
+    return story[read], moments[read]
+
+
+def _one_a_day(moments: Ints) -> Ints:
+    """The first of the moments on each (UTC) day: a daily programme has one edition a day."""
+    _, first = np.unique(moments // 86_400, return_index=True)
+    kept: Ints = moments[np.sort(first)]
+    return kept

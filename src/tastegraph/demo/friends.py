@@ -41,10 +41,10 @@ def befriend(people: People, seed: int) -> list[tuple[int, int]]:
             pairs.add((min(person, int(other)), max(person, int(other))))
     demo_friends = sum(1 for a, _ in pairs if a == 0)
     if demo_friends < DEMO_MIN_FRIENDS:
-        weights = _affinity(0, mixture, countries, languages)
-        weights[0] = 0.0
-        for other in np.argsort(-weights, kind="stable")[: DEMO_MIN_FRIENDS - demo_friends + 3]:
-            pairs.add((0, int(other)))
+        closest = np.argsort(-_affinity(0, mixture, countries, languages), kind="stable")
+        closest = closest[closest != 0]
+        for other in closest[: DEMO_MIN_FRIENDS - demo_friends + 3].tolist():
+            pairs.add((0, other))
     return sorted(pairs)
 
 

@@ -36,10 +36,6 @@ DOMAINS: tuple[Domain, ...] = tuple(Domain)
 DOMAIN_INDEX: dict[Domain, int] = {d: i for i, d in enumerate(DOMAINS)}
 
 
-def timestamp(moment: datetime) -> int:
-    return int(moment.timestamp())
-
-
 def moment(ts: int) -> datetime:
     return datetime.fromtimestamp(int(ts), UTC)
 

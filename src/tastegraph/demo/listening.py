@@ -35,7 +35,7 @@ def music_plays(shelf: Shelf, me: Person, n: int) -> Made:
     artists = len(p)
     k = min(artists, max(4, 4 + n // 25), 120)
     favourites = draw_distinct(me.gen, p, k)
-    fav_weights = p[favourites] ** 0.7 / np.arange(1, k + 1) ** 0.8
+    fav_weights = p[favourites] ** 0.5 / np.arange(1, k + 1) ** 0.6
     sessions = int(n / SESSION_TRACKS * 1.6) + 8
     chosen = np.where(
         me.gen.random(sessions) < DISCOVERY,
@@ -61,7 +61,10 @@ def music_plays(shelf: Shelf, me: Person, n: int) -> Made:
             run = tracks[first : first + wanted]
         else:
             pool = music.artist_tracks[artist]
-            run = rng.choices(pool.tolist(), weights=shelf.track_weight[pool].tolist(), k=wanted)
+            drawn = rng.choices(
+                pool.tolist(), weights=shelf.track_weight[pool].tolist(), k=2 * wanted
+            )
+            run = list(dict.fromkeys(drawn))[:wanted]  # each track once per session
         items.extend(run)
         session_of.extend([s] * len(run))
         s += 1

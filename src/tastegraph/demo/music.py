@@ -80,7 +80,7 @@ def build_music(config: DemoConfig, window: Window, table: ItemTable, rng: rando
             language = origins.music_language(genre, country)
             music.artist_language.append(LANGUAGE_INDEX.get(language or "", -1))
             # Zipf by rank within the genre: a few stars, a long tail.
-            music.artist_popularity.append(1.0 / (rank + 1) ** 1.1)
+            music.artist_popularity.append(1.0 / (rank + 1) ** 0.75)
             music.artist_albums.append([])
         # Ranks were assigned in creation order; shuffle so stars are not always first-made.
         order = list(range(first, len(music.artist_names)))
@@ -157,7 +157,7 @@ def _albums(
                 language=language,
                 country=country.code,
             )
-            track_pop = (4.0 if number - 1 in singles else 1.0) / number**0.3
+            track_pop = (3.0 if number - 1 in singles else 1.0) / number**0.3
             items.append(
                 table.add(
                     ref,

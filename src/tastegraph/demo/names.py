@@ -38,10 +38,6 @@ def title_flavour(language: str, home: Flavour) -> Flavour:
     return _BY_LANGUAGE.get(language, FLAVOURS["en"])
 
 
-def has_words(language: str) -> bool:
-    return language in _BY_LANGUAGE
-
-
 def ascii_handle(text: str) -> str:
     """Fold a Latin name to lowercase ASCII for a user handle ("Müller" -> "muller")."""
     folded = normalize(text).replace(" ", "")

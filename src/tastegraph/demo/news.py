@@ -13,7 +13,7 @@ from numpy.typing import NDArray
 from tastegraph.catalog.kinds import Domain, Kind
 from tastegraph.catalog.schemas import ProgrammeRef, StoryRef
 from tastegraph.demo.config import DemoConfig, Window
-from tastegraph.demo.countries import COUNTRIES, CountryProfile
+from tastegraph.demo.countries import BY_CODE, COUNTRIES, CountryProfile
 from tastegraph.demo.flavours import FLAVOURS, Flavour
 from tastegraph.demo.headlines import NewsLanguage, news_language
 from tastegraph.demo.items import COUNTRY_INDEX, LANGUAGE_INDEX, LANGUAGES, ItemTable, moment
@@ -54,8 +54,7 @@ def build_news(
     outlets: list[tuple[str, CountryProfile, str, float]] = []
     for name, code in INTERNATIONAL:
         used.add(name.casefold())
-        home = next(c for c in COUNTRIES if c.code == code)
-        outlets.append((name, home, "en", 3.0))
+        outlets.append((name, BY_CODE[code], "en", 3.0))
     for country in COUNTRIES:
         language, words = news_language(country.language)
         for number in range(country.outlets):

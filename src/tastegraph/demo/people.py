@@ -15,8 +15,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from tastegraph.accounts.models import Visibility
+from tastegraph.accounts.schemas import RESERVED_NAMES
 from tastegraph.demo.config import DemoConfig, Window
-from tastegraph.demo.countries import COUNTRIES, CountryProfile
+from tastegraph.demo.countries import BY_CODE, COUNTRIES, CountryProfile
 from tastegraph.demo.flavours import FLAVOURS
 from tastegraph.demo.items import COUNTRY_INDEX, LANGUAGE_INDEX
 from tastegraph.demo.names import Namer, ascii_handle
@@ -24,7 +25,7 @@ from tastegraph.demo.taste import ARCHETYPE_INDEX, ARCHETYPES
 from tastegraph.locales import default_timezone
 
 DEMO_COUNTRY = "DE"
-DEMO_MIXTURE = {"indie": 0.45, "football": 0.35, "news": 0.2}
+DEMO_MIXTURE = {"indie": 0.55, "football": 0.3, "jazz": 0.15}
 DEMO_ACTIVITY = 8.8
 """The demo person plays this many times the average: a rich history to look at."""
 
@@ -83,13 +84,13 @@ def build_people(config: DemoConfig, window: Window, demo_name: str) -> People:
     n = config.users
     # The demo person takes one of Germany's places in the quota.
     others = country_quota(n)
-    others.remove(next(c for c in others if c.code == DEMO_COUNTRY))
+    others.remove(next((c for c in others if c.code == DEMO_COUNTRY), others[-1]))
     rng.shuffle(others)
-    used = {demo_name, "admin"}
+    used = {demo_name, *RESERVED_NAMES}
     priors = np.asarray([a.prior for a in ARCHETYPES])
     mixtures = np.zeros((n, len(ARCHETYPES)))
     display: str | None
-    for i, country in enumerate([_profile(DEMO_COUNTRY), *others]):
+    for i, country in enumerate([BY_CODE[DEMO_COUNTRY], *others]):
         locale = _weighted(rng, country.locales)
         zone = _weighted(rng, country.zones) if country.zones else default_timezone(country.code)
         if i == 0:
@@ -116,10 +117,6 @@ def build_people(config: DemoConfig, window: Window, demo_name: str) -> People:
         )
         people.consent.append(rng.random() < 0.35 if i else True)
     return people
-
-
-def _profile(code: str) -> CountryProfile:
-    return next(c for c in COUNTRIES if c.code == code)
 
 
 def _weighted(rng: random.Random, options: tuple[tuple[str, float], ...]) -> str:
@@ -181,7 +178,8 @@ def _activity(people: People, config: DemoConfig, window: Window, gen: np.random
     raw = gen.lognormal(0.0, 1.1, n) * active_share
     demo_plays = round(config.plays_per_user * DEMO_ACTIVITY)
     target = max(config.plays_per_user * n - demo_plays, 8.0 * n)
-    plays = np.maximum(8, np.round(raw * target / raw[1:].sum())).astype(np.int64)
+    plays = np.maximum(8, np.round(raw * target / max(raw[1:].sum(), 1e-9)))
+    plays = plays.astype(np.int64)
     plays = np.minimum(plays, int(config.plays_per_user * 30))
     plays[0] = demo_plays
     people.plays = plays

@@ -8,6 +8,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from tastegraph.demo.config import Window
+from tastegraph.demo.countries import COUNTRIES
 from tastegraph.demo.items import COUNTRY_INDEX, LANGUAGE_INDEX
 from tastegraph.demo.people import People
 from tastegraph.demo.rhythms import RHYTHMS, LocalClock, clock_for, keep_inside, sample_local
@@ -35,6 +36,7 @@ class Person:
         self.gen = np.random.default_rng([seed, 3, index])
         self.rng = random.Random(int(self.gen.integers(1 << 62)))
         self.country = COUNTRY_INDEX[people.countries[index]]
+        self.homegrown = LOCAL_COUNTRY * COUNTRIES[self.country].homegrown
         self.language = LANGUAGE_INDEX.get(people.locales[index].split("-")[0], -1)
         self.clock: LocalClock = clock_for(window, people.timezones[index])
         self.shift = int(people.shift[index])
@@ -61,7 +63,7 @@ class Person:
 
     def local_factor(self, country: Ints, language: Ints) -> Floats:
         """Weights for items by origin: own country first, then own language."""
-        local = np.where(country == self.country, LOCAL_COUNTRY, 1.0)
+        local = np.where(country == self.country, self.homegrown, 1.0)
         own = language == self.language
         understood = own | (language == ENGLISH) | (language < 0)
         factor: Floats = (

@@ -61,7 +61,7 @@ class PlayLog:
 
 
 def generate_plays(catalogue: Catalogue, people: People, window: Window, seed: int) -> PlayLog:
-    shelf = Shelf(catalogue, window.end_ts)
+    shelf = Shelf(catalogue)
     parts = [person_plays(shelf, people, index, window, seed) for index in range(len(people))]
     return PlayLog(
         user=np.concatenate([p.user for p in parts]),

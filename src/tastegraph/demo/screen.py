@@ -133,6 +133,8 @@ def _episodes(
         for episode in range(1, rng.randint(low, high) + 1):
             day = premiere + timedelta(days=int((episode - 1) * step))
             aired = int(datetime.combine(day, time(21, 0), tzinfo=tz).timestamp())
+            if aired >= window.end_ts:
+                break  # the rest of the season has not aired yet
             duration = int(minutes * 60 * rng.uniform(0.92, 1.08))
             title = namer.title(words) if titled else None
             ref = EpisodeRef(

@@ -15,10 +15,9 @@ CURIOSITY = 0.03
 
 
 class Shelf:
-    def __init__(self, catalogue: Catalogue, window_end: int) -> None:
+    def __init__(self, catalogue: Catalogue) -> None:
         self.catalogue = catalogue
         self.items = catalogue.items
-        self.window_end = window_end
         self.genre_matrix = {domain: _genre_matrix(domain) for domain in DOMAINS}
         shares = np.asarray([[a.domains.get(d, 0.0) for d in DOMAINS] for a in ARCHETYPES])
         self.domain_matrix: Floats = shares / shares.sum(axis=1, keepdims=True)

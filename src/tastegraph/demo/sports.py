@@ -56,6 +56,9 @@ class League:
     per_round: int = 0
     """Matches per round; 0 means every team plays (teams / 2)."""
     winter_break: bool = False
+    repeat: bool = False
+    """Whether the round robin starts over within a season (American leagues play each
+    other many times); otherwise a season ends after its double round robin."""
 
 
 _EUROPE_SEASON = (((8, 12), (5, 24)),)
@@ -133,15 +136,15 @@ LEAGUES: tuple[League, ...] = (
     League("Pro Basketball Association", "basketball", "US", "en", 16,
            tuple(f"{{c}} {n}" for n in reversed(_US_NICKNAMES)),
            (((10, 22), (6, 15)),), 3.5, ((0, 19, 30), (0, 20, 0), (0, 22, 0), (0, 19, 0)),
-           "America/New_York", 140, 1.6),
+           "America/New_York", 140, 1.6, repeat=True),
     League("Major Baseball League", "baseball", "US", "en", 16,
            tuple(f"{{c}} {n}" for n in _US_NICKNAMES[5:] + _US_NICKNAMES[:5]),
            (((3, 28), (9, 29)),), 3.5, ((0, 19, 5), (0, 19, 10), (0, 13, 5), (0, 22, 10)),
-           "America/New_York", 180, 1.0),
+           "America/New_York", 180, 1.0, repeat=True),
     League("Ice Hockey League", "ice hockey", "US", "en", 16,
            tuple(f"{{c}} {n}" for n in _US_NICKNAMES[10:] + _US_NICKNAMES[:10]),
            (((10, 10), (4, 15)),), 3.5, ((0, 19, 0), (0, 19, 30), (0, 22, 0)),
-           "America/New_York", 150, 0.8),
+           "America/New_York", 150, 0.8, repeat=True),
     League("Premier Cricket League", "cricket", "IN", "hi", 10,
            ("{c} Royals", "{c} Kings", "{c} Titans", "{c} Chargers", "{c} Warriors"),
            (((3, 22), (5, 26)),), 1, ((0, 19, 30), (0, 15, 30)), "Asia/Kolkata", 210, 1.2,
@@ -236,7 +239,7 @@ def _fixtures(
     aways: list[int] = []
     starts: list[int] = []
     latest_start = window.end_ts - 6 * 3600  # every match is over well before the window ends
-    for round_number, day in _round_days(league, window):
+    for round_number, day in _round_days(league, window, len(teams)):
         if teams:
             pairs = _round_robin(len(teams), round_number)
             if league.per_round:
@@ -296,7 +299,7 @@ def _fixtures(
     sports.league_away.append(np.asarray(aways, dtype=np.int64)[order])
 
 
-def _round_days(league: League, window: Window) -> list[tuple[int, date]]:
+def _round_days(league: League, window: Window, teams: int) -> list[tuple[int, date]]:
     """(round number within the season, day) for every round near the window."""
     out: list[tuple[int, date]] = []
     first = window.first_day - timedelta(days=7)
@@ -314,7 +317,7 @@ def _round_days(league: League, window: Window) -> list[tuple[int, date]]:
             step = 0.0
             while True:
                 day = start + timedelta(days=int(step))
-                if day > end:
+                if day > end or (not league.repeat and teams and number >= _rounds(league, teams)):
                     break
                 step += league.every_days
                 if league.winter_break and (
@@ -325,6 +328,12 @@ def _round_days(league: League, window: Window) -> list[tuple[int, date]]:
                     out.append((number, day))
                 number += 1
     return out
+
+
+def _rounds(league: League, teams: int) -> int:
+    """Rounds in one double round robin."""
+    matches = teams * (teams - 1)
+    return matches // league.per_round if league.per_round else 2 * (teams - 1)
 
 
 def _round_robin(teams: int, round_number: int) -> list[tuple[int, int]]:

@@ -72,9 +72,8 @@ def store(runtime: Runtime, community: Community, logins: Logins, log: Log) -> S
         stored.friendships = len(pairs)
         stored.tags = _tag(svc, community, stored)
         stored.loves, stored.hates = _feel(svc.session, community, stored)
-        stored.kinds = dict(
-            session.execute(select(Item.kind, func.count()).group_by(Item.kind)).tuples().all()
-        )
+        rows = session.execute(select(Item.kind, func.count()).group_by(Item.kind))
+        stored.kinds = dict(rows.all())
     log(f"  {stored.friendships} friendships, {stored.tags} tags, {stored.loves} loves")
     return stored
 
@@ -145,45 +144,63 @@ def _resolve(svc: Services, community: Community, log: Log) -> list[int]:
 
 
 def _record(runtime: Runtime, community: Community, stored: Stored, log: Log) -> None:
-    plays = community.plays
-    item_ids = np.asarray(stored.item_ids, dtype=np.int64)[plays.item]
-    duration = community.catalogue.items.duration[plays.item]
-    played = np.round(duration * plays.progress).astype(np.int64).tolist()
-    at = plays.at.tolist()
-    items = item_ids.tolist()
-    progress = plays.progress.tolist()
-    clients = [CLIENTS[c] for c in plays.client.tolist()]
-    bounds = np.searchsorted(plays.user, np.arange(len(community.people) + 1)).tolist()
-    person = 0
-    while person < len(community.people):
+    rows = _PlayRows(community, stored.item_ids)
+    people = len(community.people)
+    for first, last in _commit_groups(rows.bounds, PLAYS_PER_COMMIT):
         with runtime.db.unit_of_work(write=True) as session:
             svc = runtime.services(session)
-            batch_start = bounds[person]
-            first = person
-            while person < len(community.people) and (
-                bounds[person] - batch_start < PLAYS_PER_COMMIT or person == first
-            ):
-                user = session.get_one(User, stored.user_ids[person])
-                low, high = bounds[person], bounds[person + 1]
+            ids = stored.user_ids[first:last]
+            users = {u.id: u for u in session.scalars(select(User).where(User.id.in_(ids)))}
+            for person in range(first, last):
+                user = users[stored.user_ids[person]]
+                low, high = rows.bounds[person], rows.bounds[person + 1]
                 for start in range(low, high, RECORD_BATCH):
-                    stop = min(high, start + RECORD_BATCH)
-                    submissions = [
-                        Submission(
-                            index=i,
-                            play=PlayIn(
-                                played_at=moment(at[i]),
-                                item_id=items[i],
-                                duration_played=played[i],
-                                progress=progress[i],
-                                client=clients[i],
-                            ),
-                        )
-                        for i in range(start, stop)
-                    ]
+                    submissions = rows.submissions(start, min(high, start + RECORD_BATCH))
                     results = svc.ingest.record(user, submissions, source=SOURCE)
                     stored.plays += sum(r.status is PlayStatus.ACCEPTED for r in results)
-                person += 1
-        log(f"  {stored.plays} plays recorded ({person} of {len(community.people)} people)")
+        log(f"  {stored.plays} plays recorded ({last} of {people} people)")
+
+
+class _PlayRows:
+    """The generated plays as plain Python values, ready to become submissions."""
+
+    def __init__(self, community: Community, item_ids: list[int]) -> None:
+        plays = community.plays
+        duration = community.catalogue.items.duration[plays.item]
+        self.played = np.round(duration * plays.progress).astype(np.int64).tolist()
+        self.at = plays.at.tolist()
+        self.items = np.asarray(item_ids, dtype=np.int64)[plays.item].tolist()
+        self.progress = plays.progress.tolist()
+        self.clients = [CLIENTS[c] for c in plays.client.tolist()]
+        self.bounds: list[int] = np.searchsorted(
+            plays.user, np.arange(len(community.people) + 1)
+        ).tolist()
+
+    def submissions(self, start: int, stop: int) -> list[Submission]:
+        return [
+            Submission(
+                index=i,
+                play=PlayIn(
+                    played_at=moment(self.at[i]),
+                    item_id=self.items[i],
+                    duration_played=self.played[i],
+                    progress=self.progress[i],
+                    client=self.clients[i],
+                ),
+            )
+            for i in range(start, stop)
+        ]
+
+
+def _commit_groups(bounds: list[int], limit: int) -> list[tuple[int, int]]:
+    """Consecutive ranges of people with about ``limit`` plays each (whole people only)."""
+    groups: list[tuple[int, int]] = []
+    first = 0
+    for person in range(1, len(bounds)):
+        if bounds[person] - bounds[first] >= limit or person == len(bounds) - 1:
+            groups.append((first, person))
+            first = person
+    return groups
 
 
 def _parents(session: Session, ids: Sequence[int]) -> dict[int, int | None]:
@@ -192,7 +209,7 @@ def _parents(session: Session, ids: Sequence[int]) -> dict[int, int | None]:
     for start in range(0, len(unique), 5000):
         chunk = unique[start : start + 5000]
         rows = session.execute(select(Item.id, Item.parent_id).where(Item.id.in_(chunk)))
-        out.update(rows.tuples().all())
+        out.update((item_id, parent_id) for item_id, parent_id in rows)
     return out
 
 

@@ -9,9 +9,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, delete, exists, false, or_, select, true, update
+from sqlalchemy import (
+    Result,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    false,
+    func,
+    or_,
+    select,
+    true,
+    update,
+)
+from sqlalchemy import cast as sql_cast
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session, aliased
 
 from tastegraph.accounts.models import User
@@ -42,7 +57,7 @@ class IngestLimits:
     now_playing_max: timedelta = timedelta(minutes=10)
 
 
-@dataclass
+@dataclass(slots=True)
 class Submission:
     """A validated play and the payload it came from (kept for re-parsing)."""
 
@@ -51,7 +66,7 @@ class Submission:
     raw: str | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class _Candidate:
     submission: Submission
     item_id: int
@@ -182,13 +197,9 @@ class IngestService:
                 self._row(user, cand, source, offsets.minutes(cand.played_at), created_at)
                 for cand in fresh
             ]
-            table = model.__table__
-            stmt = insert_or_ignore(self.session, table).returning(
-                table.c.id, table.c.item_id, table.c.played_at
-            )
             inserted: dict[tuple[int, datetime], int] = {}
             for start in range(0, len(rows), 1000):
-                for row in self.session.execute(stmt, rows[start : start + 1000]):
+                for row in _insert_plays(self.session, model, rows[start : start + 1000]):
                     inserted[(row.item_id, row.played_at)] = row.id
             for cand in fresh:
                 play_id = inserted.get((cand.item_id, cand.played_at))
@@ -279,7 +290,11 @@ class IngestService:
                     else (true() if flag < cursor_flag else false())
                 )
                 stmt = stmt.where(or_(model.played_at < at, and_(model.played_at == at, same_time)))
-            rows.extend((play, item, flag == 1) for play, item in self.session.execute(stmt))
+            # select() types a row of either model as their common base.
+            rows.extend(
+                (cast(Play | IncognitoPlay, play), item, flag == 1)
+                for play, item in self.session.execute(stmt)
+            )
         rows.sort(key=lambda r: (r[0].played_at, int(r[2]), r[0].id), reverse=True)
         return rows[:limit]
 
@@ -384,7 +399,8 @@ class IngestService:
 
 def move_plays_on_merge(session: Session, source: int, target: int) -> None:
     """Catalogue merge hook: plays, now-playing and feedback follow the merged item."""
-    for model in (Play, IncognitoPlay):
+    models: tuple[type[Play] | type[IncognitoPlay], ...] = (Play, IncognitoPlay)
+    for model in models:
         other = aliased(model)
         clash = exists().where(
             other.user_id == model.user_id,
@@ -403,6 +419,37 @@ def move_plays_on_merge(session: Session, source: int, target: int) -> None:
     )
     session.execute(update(Feedback).where(Feedback.item_id == source).values(item_id=target))
     session.execute(update(NowPlaying).where(NowPlaying.item_id == source).values(item_id=target))
+
+
+def _insert_plays(
+    session: Session, model: type[Play] | type[IncognitoPlay], rows: list[dict[str, Any]]
+) -> Result[Any]:
+    """``INSERT ... ON CONFLICT DO NOTHING RETURNING id, item_id, played_at`` for many rows.
+
+    On PostgreSQL the rows go as one array per column (``INSERT ... SELECT FROM unnest``):
+    a multi-row VALUES list of a thousand plays has ten thousand placeholders, which psycopg
+    re-parses on every batch, as long as the database takes to store them.
+    """
+    table = cast(Table, model.__table__)  # declared as a FromClause; a mapped class has a Table
+    returning = (table.c.id, table.c.item_id, table.c.played_at)
+    if session.get_bind().dialect.name != "postgresql":
+        return session.execute(insert_or_ignore(session, table).returning(*returning), rows)
+    names = list(rows[0])
+    columns = [
+        sql_cast(
+            bindparam(name, [row[name] for row in rows], postgresql.ARRAY(table.c[name].type)),
+            postgresql.ARRAY(table.c[name].type),
+        )
+        for name in names
+    ]
+    source = func.unnest(*columns).table_valued(*names).render_derived()
+    stmt = (
+        postgresql.insert(table)
+        .from_select(names, select(*(source.c[name] for name in names)))
+        .on_conflict_do_nothing()
+        .returning(*returning)
+    )
+    return session.execute(stmt)
 
 
 _LAST_INSTANT = timedelta(hours=1) - timedelta(microseconds=1)

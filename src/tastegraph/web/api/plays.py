@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
+from tastegraph.accounts.errors import UserNotFound
 from tastegraph.ingest.errors import BatchTooLarge, InvalidPlay, MalformedBody, NoValidPlays
 from tastegraph.ingest.models import Sentiment
 from tastegraph.ingest.schemas import (
@@ -27,7 +28,6 @@ from tastegraph.ingest.validation import validate_plays
 from tastegraph.runtime import Runtime
 from tastegraph.web.body import read_json
 from tastegraph.web.deps import RuntimeDep, caller, require_user, unit_of_work
-from tastegraph.accounts.errors import UserNotFound
 
 router = APIRouter(prefix="/api/v1", tags=["plays"])
 
