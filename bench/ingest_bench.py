@@ -465,6 +465,9 @@ def median_run(runs: list[Result]) -> Result:
 
 
 def print_table(results: list[Result]) -> None:
+    if not results:
+        print("nothing was measured")
+        return
     repeated = any(r.spread[0] != r.spread[1] for r in results)
     header: tuple[str, ...] = (
         "backend",

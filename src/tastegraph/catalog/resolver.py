@@ -11,7 +11,7 @@ from collections.abc import Callable, Hashable, Iterable, Sequence
 from threading import Lock
 from typing import Any, TypeVarTuple
 
-from sqlalchemy import Row, Select, select, tuple_, update
+from sqlalchemy import Row, Select, event, select, tuple_, update
 from sqlalchemy.orm import Session, aliased
 
 from tastegraph.catalog.kinds import DOMAIN_OF, Kind
@@ -30,14 +30,22 @@ class ResolutionCache:
 
     Alongside, reference key (``specs.ref_key``) -> item id: a reference spelled exactly like
     one resolved before is answered without building its specs. Only final (unmerged) ids are
-    cached, and merges clear both.
+    cached, and merges clear both. What a transaction learns is cached once it commits (see
+    ``_Learned``): the ids of items it created mean nothing if it rolls back.
     """
 
-    def __init__(self, capacity: int = 200_000) -> None:
+    def __init__(self, capacity: int = 200_000, ref_capacity: int = 50_000) -> None:
         self._capacity = capacity
+        self._ref_capacity = ref_capacity  # a reference holds its strings: ~500 bytes each
         self._entries: OrderedDict[tuple[str, str], int] = OrderedDict()
         self._refs: OrderedDict[RefKey, int] = OrderedDict()
         self._lock = Lock()
+        self._generation = 0
+
+    @property
+    def generation(self) -> int:
+        """Counts the clears, so that what was learned before one is not cached after it."""
+        return self._generation
 
     def get(self, kind: str, key: str) -> int | None:
         with self._lock:
@@ -45,12 +53,6 @@ class ResolutionCache:
             if item_id is not None:
                 self._entries.move_to_end((kind, key))
             return item_id
-
-    def put(self, kind: str, key: str, item_id: int) -> None:
-        with self._lock:
-            self._entries[(kind, key)] = item_id
-            if len(self._entries) > self._capacity:
-                self._entries.popitem(last=False)
 
     def get_refs(self, keys: Sequence[RefKey]) -> list[int | None]:
         """The item id of each reference key, None where it is not cached."""
@@ -63,30 +65,85 @@ class ResolutionCache:
                 found.append(item_id)
         return found
 
-    def put_refs(self, pairs: Iterable[tuple[RefKey, int]]) -> None:
+    def put_many(
+        self,
+        entries: Iterable[tuple[str, str, int]],
+        refs: Iterable[tuple[RefKey, int]] = (),
+        *,
+        generation: int | None = None,
+    ) -> None:
+        """Cache (kind, key, id) entries and (reference key, id) pairs, unless the cache was
+        cleared since ``generation``."""
         with self._lock:
-            for key, item_id in pairs:
-                self._refs[key] = item_id
-            while len(self._refs) > self._capacity:
+            if generation is not None and generation != self._generation:
+                return
+            for kind, key, item_id in entries:
+                self._entries[(kind, key)] = item_id
+                self._entries.move_to_end((kind, key))
+            for ref, item_id in refs:
+                self._refs[ref] = item_id
+                self._refs.move_to_end(ref)
+            while len(self._entries) > self._capacity:
+                self._entries.popitem(last=False)
+            while len(self._refs) > self._ref_capacity:
                 self._refs.popitem(last=False)
+
+    def put(self, kind: str, key: str, item_id: int) -> None:
+        self.put_many([(kind, key, item_id)])
 
     def clear(self) -> None:
         with self._lock:
+            self._generation += 1
             self._entries.clear()
             self._refs.clear()
+
+
+_LEARNED = "tastegraph.resolution_cache.learned"
+
+
+class _Learned:
+    """What resolution found out in one transaction, cached when the transaction commits.
+
+    Kept in the session's ``info``; a clear of the cache meanwhile (a merge) drops it.
+    """
+
+    def __init__(self, cache: ResolutionCache) -> None:
+        self.cache = cache
+        self.generation = cache.generation
+        self.entries: list[tuple[str, str, int]] = []
+        self.refs: list[tuple[RefKey, int]] = []
+
+    @classmethod
+    def of(cls, session: Session, cache: ResolutionCache) -> _Learned:
+        learned: _Learned | None = session.info.get(_LEARNED)
+        if learned is None or learned.cache is not cache:
+            learned = session.info[_LEARNED] = cls(cache)
+            event.listen(session, "after_commit", learned.commit)
+            event.listen(session, "after_rollback", learned.forget)
+        return learned
+
+    def commit(self, _session: Session) -> None:
+        self.cache.put_many(self.entries, self.refs, generation=self.generation)
+        self.forget(_session)
+
+    def forget(self, _session: Session) -> None:
+        self.entries.clear()
+        self.refs.clear()
+        self.generation = self.cache.generation
 
 
 class Resolver:
     def __init__(self, session: Session, cache: ResolutionCache) -> None:
         self.session = session
         self.cache = cache
+        self.learned = _Learned.of(session, cache)
 
     def resolve_refs(self, refs: Sequence[AnyRef]) -> list[int]:
         """Find or create the item each reference names; ids in the order of ``refs``.
 
-        What ``resolve`` does for the references' specs, but a reference spelled like one
-        resolved before is answered from the cache before any spec is built: when its
-        reference key is cached, so were the identity keys of every spec it would build.
+        What ``resolve`` does for the references' specs, except that a reference the cache
+        knows (spelled, and saying, exactly what one resolved before said) is answered before
+        any spec is built: resolving it again would find the same item and teach it nothing.
         """
         keys = [ref_key(ref) for ref in refs]
         ids = self.cache.get_refs(keys)
@@ -100,7 +157,7 @@ class Resolver:
                     raise RuntimeError(f"{spec.kind}:{spec.title} was not resolved")
                 ids[i] = spec.resolved_id
                 learned.append((keys[i], spec.resolved_id))
-            self.cache.put_refs(learned)
+            self.learned.refs.extend(learned)
         return [item_id for item_id in ids if item_id is not None]  # every one is known now
 
     def resolve(self, specs: Iterable[Spec], *, create: bool = True) -> None:
@@ -155,7 +212,7 @@ class Resolver:
             item_id = found[group_key]
             for spec in group:
                 spec.resolved_id = item_id
-            self.cache.put(*group_key, item_id)
+            self.learned.entries.append((*group_key, item_id))
             if create:
                 # A new item holds what its first spec said; any other spec may add to it.
                 to_enrich.extend((item_id, spec) for spec in group[group_key in created :])

@@ -11,11 +11,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, cast
 
+import orjson
 from sqlalchemy import (
     Result,
     Table,
+    Text,
     and_,
     bindparam,
+    column,
     delete,
     exists,
     false,
@@ -426,23 +429,33 @@ def _insert_plays(
 ) -> Result[Any]:
     """``INSERT ... ON CONFLICT DO NOTHING RETURNING id, item_id, played_at`` for many rows.
 
-    On PostgreSQL the rows go as one array per column (``INSERT ... SELECT FROM unnest``):
-    a multi-row VALUES list of a thousand plays has ten thousand placeholders, which psycopg
-    re-parses on every batch, as long as the database takes to store them.
+    On PostgreSQL the rows go as one JSON document (``INSERT ... SELECT FROM
+    json_to_recordset``): a VALUES list of a thousand plays has ten thousand placeholders,
+    which psycopg parses again for every batch, taking as long as the database to store them.
     """
     table = cast(Table, model.__table__)  # declared as a FromClause; a mapped class has a Table
     returning = (table.c.id, table.c.item_id, table.c.played_at)
-    if session.get_bind().dialect.name != "postgresql":
+    dialect = session.get_bind().dialect
+    if dialect.name != "postgresql":
         return session.execute(insert_or_ignore(session, table).returning(*returning), rows)
     names = list(rows[0])
-    columns = [
-        sql_cast(
-            bindparam(name, [row[name] for row in rows], postgresql.ARRAY(table.c[name].type)),
-            postgresql.ARRAY(table.c[name].type),
-        )
+    # Values go through their columns' own bind processing (UTC datetimes refuse naive ones).
+    processors = [
+        (name, processor)
         for name in names
+        if (processor := table.c[name].type.bind_processor(dialect)) is not None
     ]
-    source = func.unnest(*columns).table_valued(*names).render_derived()
+    if processors:
+        rows = [row.copy() for row in rows]
+        for row in rows:
+            for name, processor in processors:
+                row[name] = processor(row[name])
+    document = bindparam("plays", orjson.dumps(rows).decode(), type_=Text)
+    source = (
+        func.json_to_recordset(sql_cast(document, postgresql.JSON))
+        .table_valued(*(column(name, table.c[name].type) for name in names))
+        .render_derived(with_types=True)
+    )
     stmt = (
         postgresql.insert(table)
         .from_select(names, select(*(source.c[name] for name in names)))
@@ -450,9 +463,6 @@ def _insert_plays(
         .returning(*returning)
     )
     return session.execute(stmt)
-
-
-_LAST_INSTANT = timedelta(hours=1) - timedelta(microseconds=1)
 
 
 class _Offsets:
@@ -463,17 +473,22 @@ class _Offsets:
     fall on a half or quarter hour, are worked out instant by instant.
     """
 
+    _MIXED = -1 << 20  # no offset is a million minutes
+
     def __init__(self, tz: tzinfo) -> None:
         self._tz = tz
-        self._hours: dict[datetime, int | None] = {}
+        self._hours: dict[int, int] = {}
 
     def minutes(self, moment: datetime) -> int:
-        hour = moment.replace(minute=0, second=0, microsecond=0)
-        if hour not in self._hours:
-            start = self._at(hour)
-            self._hours[hour] = start if start == self._at(hour + _LAST_INSTANT) else None
-        whole_hour = self._hours[hour]
-        return self._at(moment) if whole_hour is None else whole_hour
+        hour = int(moment.timestamp()) // 3600
+        offset = self._hours.get(hour)
+        if offset is None:
+            start = datetime.fromtimestamp(hour * 3600, UTC)
+            offset = self._at(start)
+            if offset != self._at(start + timedelta(hours=1) - timedelta(microseconds=1)):
+                offset = self._MIXED
+            self._hours[hour] = offset
+        return self._at(moment) if offset == self._MIXED else offset
 
     def _at(self, moment: datetime) -> int:
         offset = moment.astimezone(self._tz).utcoffset() or timedelta(0)

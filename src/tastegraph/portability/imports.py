@@ -155,6 +155,9 @@ def _object_row(number: int, obj: Any, tz: ZoneInfo) -> Row | None:
     if kind is not None and kind != "play":
         return Row(number, None, f"unknown record type {kind!r}")
     play = {key: value for key, value in obj.items() if key != "type" and key not in _DERIVED}
+    if kind == "play" and isinstance(obj.get("local_time"), str):
+        # The same instant as played_at, but carrying the offset the person lived it in.
+        play["played_at"] = obj["local_time"]
     if "track_metadata" in play or "listened_at" in play:
         try:
             play = _from_listenbrainz(play)

@@ -104,6 +104,8 @@ def _record(runtime: Runtime, request: Request, raw: list[Any]) -> list[PlayResu
     with unit_of_work(runtime, write=True) as svc:
         user = require_user(svc, request)
         stored = svc.ingest.record(user, valid, source="api") if valid else []
+    if not rejected:
+        return stored  # one result per play, in order
     return sorted([*stored, *rejected], key=lambda r: r.index)
 
 
