@@ -601,12 +601,6 @@ def test_empty_export_and_stdout_piping(database_url: str, alice: Account) -> No
 # -- the catalogue, as imports and exports use it -------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AttributeError,
-    reason="CatalogService.references reads item.kind.value, but Item.kind is a String column "
-    "and loaded items hold a plain str (portability.exports works around it)",
-)
 def test_catalog_references_of_loaded_items(
     client: TestClient, alice: Account, runtime: Runtime
 ) -> None:

@@ -31,7 +31,7 @@ class ResolutionCache:
     Alongside, reference key (``specs.ref_key``) -> item id: a reference spelled exactly like
     one resolved before is answered without building its specs. Only final (unmerged) ids are
     cached, and merges clear both. What a transaction learns is cached once it commits (see
-    ``_Learned``): the ids of items it created mean nothing if it rolls back.
+    ``Learned``): the ids of items it created mean nothing if it rolls back.
     """
 
     def __init__(self, capacity: int = 200_000, ref_capacity: int = 50_000) -> None:
@@ -39,6 +39,7 @@ class ResolutionCache:
         self._ref_capacity = ref_capacity  # a reference holds its strings: ~500 bytes each
         self._entries: OrderedDict[tuple[str, str], int] = OrderedDict()
         self._refs: OrderedDict[RefKey, int] = OrderedDict()
+        self._canonical: OrderedDict[int, int] = OrderedDict()
         self._lock = Lock()
         self._generation = 0
 
@@ -65,11 +66,17 @@ class ResolutionCache:
                 found.append(item_id)
         return found
 
+    def get_canonical(self, item_ids: Iterable[int]) -> dict[int, int]:
+        """Item id -> the id it stands for now (itself unless merged), for the cached ids."""
+        with self._lock:
+            return {i: self._canonical[i] for i in item_ids if i in self._canonical}
+
     def put_many(
         self,
         entries: Iterable[tuple[str, str, int]],
         refs: Iterable[tuple[RefKey, int]] = (),
         *,
+        canonical: Iterable[tuple[int, int]] = (),
         generation: int | None = None,
     ) -> None:
         """Cache (kind, key, id) entries and (reference key, id) pairs, unless the cache was
@@ -83,6 +90,10 @@ class ResolutionCache:
             for ref, item_id in refs:
                 self._refs[ref] = item_id
                 self._refs.move_to_end(ref)
+            for item_id, target in canonical:
+                self._canonical[item_id] = target
+            while len(self._canonical) > self._capacity:
+                self._canonical.popitem(last=False)
             while len(self._entries) > self._capacity:
                 self._entries.popitem(last=False)
             while len(self._refs) > self._ref_capacity:
@@ -96,12 +107,13 @@ class ResolutionCache:
             self._generation += 1
             self._entries.clear()
             self._refs.clear()
+            self._canonical.clear()
 
 
 _LEARNED = "tastegraph.resolution_cache.learned"
 
 
-class _Learned:
+class Learned:
     """What resolution found out in one transaction, cached when the transaction commits.
 
     Kept in the session's ``info``; a clear of the cache meanwhile (a merge) drops it.
@@ -112,10 +124,11 @@ class _Learned:
         self.generation = cache.generation
         self.entries: list[tuple[str, str, int]] = []
         self.refs: list[tuple[RefKey, int]] = []
+        self.canonical: list[tuple[int, int]] = []
 
     @classmethod
-    def of(cls, session: Session, cache: ResolutionCache) -> _Learned:
-        learned: _Learned | None = session.info.get(_LEARNED)
+    def of(cls, session: Session, cache: ResolutionCache) -> Learned:
+        learned: Learned | None = session.info.get(_LEARNED)
         if learned is None or learned.cache is not cache:
             learned = session.info[_LEARNED] = cls(cache)
             event.listen(session, "after_commit", learned.commit)
@@ -123,12 +136,15 @@ class _Learned:
         return learned
 
     def commit(self, _session: Session) -> None:
-        self.cache.put_many(self.entries, self.refs, generation=self.generation)
+        self.cache.put_many(
+            self.entries, self.refs, canonical=self.canonical, generation=self.generation
+        )
         self.forget(_session)
 
     def forget(self, _session: Session) -> None:
         self.entries.clear()
         self.refs.clear()
+        self.canonical.clear()
         self.generation = self.cache.generation
 
 
@@ -136,7 +152,7 @@ class Resolver:
     def __init__(self, session: Session, cache: ResolutionCache) -> None:
         self.session = session
         self.cache = cache
-        self.learned = _Learned.of(session, cache)
+        self.learned = Learned.of(session, cache)
 
     def resolve_refs(self, refs: Sequence[AnyRef]) -> list[int]:
         """Find or create the item each reference names; ids in the order of ``refs``.

@@ -13,7 +13,7 @@ from tastegraph.catalog.errors import ItemNotFound, MergeRefused
 from tastegraph.catalog.kinds import CreditRole, Domain, Kind
 from tastegraph.catalog.matching import identity
 from tastegraph.catalog.models import ExternalId, Item, ItemAlias, ItemCredit, ItemTag, Tag
-from tastegraph.catalog.resolver import ResolutionCache, Resolver
+from tastegraph.catalog.resolver import Learned, ResolutionCache, Resolver
 from tastegraph.catalog.schemas import CreditOut, ItemBrief, ItemOut, ItemRef
 from tastegraph.catalog.specs import spec_for
 from tastegraph.storage.dialect import insert_or_ignore
@@ -47,9 +47,7 @@ class CatalogService:
 
     def resolve(self, refs: Sequence[ItemRef]) -> list[int]:
         """Find or create the item each reference names; ids in the order of ``refs``."""
-        specs = [spec_for(ref) for ref in refs]
-        Resolver(self.session, self.cache).resolve(specs)
-        return [spec.resolved_id for spec in specs]  # type: ignore[misc]
+        return Resolver(self.session, self.cache).resolve_refs(refs)
 
     def lookup(self, ref: ItemRef) -> Item:
         """Find the item a reference names, without creating anything."""
@@ -67,8 +65,17 @@ class CatalogService:
 
     def canonical_ids(self, item_ids: Sequence[int]) -> dict[int, int]:
         """Map ids to the items they were merged into; unknown ids are left out."""
+        asked = set(item_ids)
+        cached = self.cache.get_canonical(asked)
+        if len(cached) == len(asked):
+            return cached
+        found = self._canonical_from_db(asked - set(cached))
+        Learned.of(self.session, self.cache).canonical.extend(found.items())
+        return cached | found
+
+    def _canonical_from_db(self, asked: set[int]) -> dict[int, int]:
         out: dict[int, int] = {}
-        pending = set(item_ids)
+        pending = set(asked)
         for _ in range(MAX_MERGE_HOPS):
             if not pending:
                 break
@@ -89,7 +96,6 @@ class CatalogService:
                 final = out[final]
                 hops += 1
             out[source] = final
-        asked = set(item_ids)
         return {k: v for k, v in out.items() if k in asked}
 
     # -- reads ------------------------------------------------------------------------------

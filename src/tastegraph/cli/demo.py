@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
@@ -19,8 +20,18 @@ def demo(
     ),
     users: Annotated[int, typer.Option("--users", min=1, help="How many people.")] = 2400,
     reset: Annotated[
-        bool, typer.Option("--reset", help="Load again even if already loaded.")
+        bool,
+        typer.Option("--reset", help="Delete everything in the database and load the demo again."),
     ] = False,
+    anchor: Annotated[
+        datetime | None,
+        typer.Option(
+            "--anchor",
+            formats=["%Y-%m-%d"],
+            help="The UTC day the year of history ends (default: today). "
+            "The same seed and anchor give the same community.",
+        ),
+    ] = None,
     host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=1, max=65535)] = 8000,
 ) -> None:
@@ -38,17 +49,19 @@ def demo(
             err.print("the database already holds users: demo not loaded again (use --reset)")
         else:
             if loaded:
-                err.print("[red]--reset needs an empty database:[/red] remove it first.")
-                raise typer.Exit(1)
+                err.print("--reset: deleting every table and migrating again")
+                migrations.reset(rt.db.engine)
             started = time.perf_counter()
-            summary = load(rt, DemoConfig(seed=seed, users=users), log=err.print)
+            config = DemoConfig(
+                seed=seed, users=users, anchor=anchor.replace(tzinfo=UTC) if anchor else None
+            )
+            summary = load(rt, config, log=err.print)
             err.print(f"demo community loaded in {time.perf_counter() - started:.1f} s: {summary}")
         if serve:
-            import uvicorn
-
+            from tastegraph.web import server
             from tastegraph.web.app import create_app
 
             app = create_app(settings, runtime=rt)
             err.print(f"\n  tastegraph demo: http://{host}:{port}/")
             err.print(f"  demo login: {DEMO_USER} / {DEMO_PASSWORD}\n")
-            uvicorn.run(app, host=host, port=port, log_level="warning")
+            server.run(app, host=host, port=port, log_level="warning")

@@ -14,12 +14,11 @@ def serve(
     ] = 8000,
 ) -> None:
     """Serve the web app and the APIs. Refuses a database that `db upgrade` has not migrated."""
-    import uvicorn
-
+    from tastegraph.web import server
     from tastegraph.web.app import create_app
 
     settings = load_settings()
     with runtime(settings) as rt:
         app = create_app(settings, runtime=rt)
         err.print(f"tastegraph serving on http://{host}:{port}/ (API docs at /docs)")
-        uvicorn.run(app, host=host, port=port, log_level="info")
+        server.run(app, host=host, port=port, log_level="info")

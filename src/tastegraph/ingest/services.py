@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
+from itertools import chain
 from typing import Any, cast
 
 import orjson
 from sqlalchemy import (
-    Result,
     Table,
     Text,
     and_,
@@ -35,7 +35,6 @@ from sqlalchemy.orm import Session, aliased
 from tastegraph.accounts.models import User
 from tastegraph.catalog.errors import ItemNotFound
 from tastegraph.catalog.models import Item
-from tastegraph.catalog.resolver import Resolver
 from tastegraph.catalog.services import CatalogService
 from tastegraph.ingest.errors import PlayNotFound
 from tastegraph.ingest.models import Feedback, IncognitoPlay, NowPlaying, Play, Sentiment
@@ -48,7 +47,6 @@ from tastegraph.ingest.schemas import (
 )
 from tastegraph.locales import zone
 from tastegraph.storage.base import utcnow
-from tastegraph.storage.dialect import insert_or_ignore
 
 EARLIEST_PLAY = datetime(2002, 10, 1, tzinfo=UTC)
 """Nothing was scrobbled before Audioscrobbler existed; earlier timestamps are client bugs."""
@@ -135,10 +133,7 @@ class IngestService:
         by_id = [s for s in subs if s.play.item_id is not None]
         item_ids: dict[int, int] = {}
         if by_ref:
-            # As CatalogService.resolve, with references the cache knows answered before any
-            # spec is built: in a batch most plays name items played before.
-            resolver = Resolver(self.session, self.catalog.cache)
-            resolved = resolver.resolve_refs([s.play.item for s in by_ref])  # type: ignore[misc]
+            resolved = self.catalog.resolve([s.play.item for s in by_ref])  # type: ignore[misc]
             item_ids.update({s.index: i for s, i in zip(by_ref, resolved, strict=True)})
         if by_id:
             canonical = self.catalog.canonical_ids([s.play.item_id for s in by_id])  # type: ignore[misc]
@@ -202,19 +197,22 @@ class IngestService:
             ]
             inserted: dict[tuple[int, datetime], int] = {}
             for start in range(0, len(rows), 1000):
-                for row in _insert_plays(self.session, model, rows[start : start + 1000]):
-                    inserted[(row.item_id, row.played_at)] = row.id
+                for play_id, item_id, played_at in _insert_plays(
+                    self.session, model, rows[start : start + 1000]
+                ):
+                    inserted[(item_id, played_at)] = play_id
             for cand in fresh:
-                play_id = inserted.get((cand.item_id, cand.played_at))
-                if play_id is None:
+                stored_id = inserted.get((cand.item_id, cand.played_at))
+                if stored_id is None:
                     results[cand.submission.index] = _duplicate(cand)
                 else:
                     results[cand.submission.index] = PlayResult(
                         index=cand.submission.index,
                         status=PlayStatus.ACCEPTED,
-                        play_id=play_id,
+                        play_id=stored_id,
                         item_id=cand.item_id,
                         incognito=incognito,
+                        errors=[],
                     )
         self._end_now_playing(user, {c.item_id for c in candidates})
 
@@ -426,30 +424,36 @@ def move_plays_on_merge(session: Session, source: int, target: int) -> None:
 
 def _insert_plays(
     session: Session, model: type[Play] | type[IncognitoPlay], rows: list[dict[str, Any]]
-) -> Result[Any]:
+) -> list[tuple[int, int, datetime]]:
     """``INSERT ... ON CONFLICT DO NOTHING RETURNING id, item_id, played_at`` for many rows.
 
-    On PostgreSQL the rows go as one JSON document (``INSERT ... SELECT FROM
-    json_to_recordset``): a VALUES list of a thousand plays has ten thousand placeholders,
-    which psycopg parses again for every batch, taking as long as the database to store them.
+    Both backends get a hand-built statement, because the generic one costs more than the
+    database spends storing the plays. Values still pass through their columns' own bind
+    processing (UTC datetimes refuse naive ones, SQLite datetimes get SQLAlchemy's format).
+
+    * PostgreSQL: the rows go as one JSON document (``INSERT ... SELECT FROM
+      json_to_recordset``): a VALUES list of a thousand plays has ten thousand placeholders,
+      which psycopg parses again for every batch.
+    * SQLite: one multi-row VALUES statement per chunk, sent straight to the driver.
     """
     table = cast(Table, model.__table__)  # declared as a FromClause; a mapped class has a Table
-    returning = (table.c.id, table.c.item_id, table.c.played_at)
     dialect = session.get_bind().dialect
-    if dialect.name != "postgresql":
-        return session.execute(insert_or_ignore(session, table).returning(*returning), rows)
     names = list(rows[0])
-    # Values go through their columns' own bind processing (UTC datetimes refuse naive ones).
+    # dialect_impl: the backend's own type (SQLite's DATETIME formats its text itself).
     processors = [
-        (name, processor)
-        for name in names
-        if (processor := table.c[name].type.bind_processor(dialect)) is not None
+        table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
     ]
-    if processors:
-        rows = [row.copy() for row in rows]
-        for row in rows:
-            for name, processor in processors:
-                row[name] = processor(row[name])
+    if dialect.name == "sqlite":
+        return _insert_plays_sqlite(session, table, names, processors, rows)
+    returning = (table.c.id, table.c.item_id, table.c.played_at)
+    if any(processors):
+        rows = [
+            {
+                name: processor(row[name]) if processor else row[name]
+                for name, processor in zip(names, processors, strict=True)
+            }
+            for row in rows
+        ]
     document = bindparam("plays", orjson.dumps(rows).decode(), type_=Text)
     source = (
         func.json_to_recordset(sql_cast(document, postgresql.JSON))
@@ -462,7 +466,50 @@ def _insert_plays(
         .on_conflict_do_nothing()
         .returning(*returning)
     )
-    return session.execute(stmt)
+    return [(row.id, row.item_id, row.played_at) for row in session.execute(stmt)]
+
+
+_SQLITE_MAX_PARAMETERS = 32_000  # SQLite allows 32,766 since 3.32; Python 3.11 ships 3.40+
+
+
+def _insert_plays_sqlite(
+    session: Session,
+    table: Table,
+    names: list[str],
+    processors: list[Any],
+    rows: list[dict[str, Any]],
+) -> list[tuple[int, int, datetime]]:
+    dialect = session.get_bind().dialect
+    read_time = table.c.played_at.type.dialect_impl(dialect).result_processor(dialect, None)
+    columns = ", ".join(names)
+    one_row = "(" + ", ".join("?" * len(names)) + ")"
+    per_statement = _SQLITE_MAX_PARAMETERS // len(names)
+    connection = session.connection()
+    stored: list[tuple[int, int, datetime]] = []
+    for start in range(0, len(rows), per_statement):
+        chunk = rows[start : start + per_statement]
+        columns_of_values = [
+            _processed([row[name] for row in chunk], processor)
+            for name, processor in zip(names, processors, strict=True)
+        ]
+        params = tuple(chain.from_iterable(zip(*columns_of_values, strict=True)))
+        # Table and column names are the model's own; every value is a parameter.
+        values = ", ".join([one_row] * len(chunk))
+        sql = f"INSERT INTO {table.name} ({columns}) VALUES {values} "  # noqa: S608
+        sql += "ON CONFLICT DO NOTHING RETURNING id, item_id, played_at"
+        for play_id, item_id, played_at in connection.exec_driver_sql(sql, params):
+            stored.append((play_id, item_id, read_time(played_at) if read_time else played_at))  # type: ignore[arg-type]
+    return stored
+
+
+def _processed(values: list[Any], processor: Any) -> list[Any]:
+    """A column's values through its bind processor; a value repeated in every row (the
+    batch's ``created_at``) is processed once."""
+    if processor is None:
+        return values
+    if values and all(v is values[0] for v in values):
+        return [processor(values[0])] * len(values)
+    return [processor(v) for v in values]
 
 
 class _Offsets:
@@ -503,6 +550,8 @@ def _duplicate(cand: _Candidate) -> PlayResult:
     return PlayResult(
         index=cand.submission.index,
         status=PlayStatus.DUPLICATE,
+        play_id=None,
         item_id=cand.item_id,
         incognito=cand.incognito,
+        errors=[],
     )

@@ -29,6 +29,16 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         command.upgrade(config, revision)
 
 
+def reset(engine: Engine) -> None:
+    """Drop every table tastegraph made, then migrate an empty schema to head."""
+    from tastegraph.all_models import Base
+
+    with engine.begin() as connection:
+        Base.metadata.drop_all(connection)
+        connection.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+    upgrade(engine)
+
+
 def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
 

@@ -9,11 +9,9 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, TextIO, cast
 
 from sqlalchemy import select
-from sqlalchemy.orm.attributes import set_committed_value
 
 from tastegraph.accounts.models import ApiToken, User
 from tastegraph.accounts.schemas import user_private
-from tastegraph.catalog.kinds import Kind
 from tastegraph.catalog.models import Item, ItemTag, Tag
 from tastegraph.ingest.models import Feedback, IncognitoPlay, Play
 from tastegraph.runtime import Services
@@ -66,18 +64,6 @@ def _offset(minutes: int) -> str:
     return f"{sign}{hours:02d}:{mins:02d}"
 
 
-def _references(svc: Services, items: list[Item]) -> dict[int, dict[str, Any]]:
-    """The catalogue's item references, with each item's kind loaded as a ``Kind``.
-
-    ``Item.kind`` is a plain string column, so loaded items hold ``str``; the catalogue's
-    ``references`` reads ``item.kind.value``. Setting the committed value changes no row.
-    """
-    for item in items:
-        if not isinstance(item.kind, Kind):
-            set_committed_value(item, "kind", Kind(item.kind))
-    return svc.catalog.references(items)
-
-
 def records(svc: Services, user: User) -> Iterator[dict[str, Any]]:
     """Every record of the user's data, oldest plays first."""
     profile = user_private(user).model_dump(mode="json")
@@ -101,7 +87,7 @@ def records(svc: Services, user: User) -> Iterator[dict[str, Any]]:
             .order_by(Feedback.created_at)
         )
     )
-    refs = _references(svc, [item for _, item in fb_rows])
+    refs = svc.catalog.references([item for _, item in fb_rows])
     for fb, item in fb_rows:
         yield {
             "type": "feedback",
@@ -118,7 +104,7 @@ def records(svc: Services, user: User) -> Iterator[dict[str, Any]]:
             .order_by(ItemTag.created_at)
         )
     )
-    refs = _references(svc, [item for _, _, item in tag_rows])
+    refs = svc.catalog.references([item for _, _, item in tag_rows])
     for item_tag, tag, item in tag_rows:
         yield {
             "type": "tag",
@@ -149,7 +135,7 @@ def _plays(
         rows = cast(list[tuple[Play | IncognitoPlay, Item]], list(svc.session.execute(stmt)))
         if not rows:
             return
-        refs = _references(svc, [item for _, item in rows])
+        refs = svc.catalog.references([item for _, item in rows])
         for play, item in rows:
             local = play.played_at.astimezone(timezone(timedelta(minutes=play.tz_offset_minutes)))
             record: dict[str, Any] = {
