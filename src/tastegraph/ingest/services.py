@@ -192,7 +192,7 @@ class IngestService:
             if not fresh:
                 continue
             rows = [
-                self._row(user, cand, source, offsets.minutes(cand.played_at), created_at)
+                self._row(user, cand, source, _local_offset(cand, offsets), created_at)
                 for cand in fresh
             ]
             inserted: dict[tuple[int, datetime], int] = {}
@@ -500,6 +500,18 @@ def _insert_plays_sqlite(
         for play_id, item_id, played_at in connection.exec_driver_sql(sql, params):
             stored.append((play_id, item_id, read_time(played_at) if read_time else played_at))  # type: ignore[arg-type]
     return stored
+
+
+def _local_offset(cand: _Candidate, offsets: _Offsets) -> int:
+    """The offset the person lived the play in.
+
+    A timestamp sent with a non-zero UTC offset says it (a phone abroad reports the local
+    time); UNIX seconds and UTC times say nothing, so the user's time zone answers.
+    """
+    sent = cand.submission.play.played_at.utcoffset()
+    if sent:
+        return int(sent.total_seconds() // 60)
+    return offsets.minutes(cand.played_at)
 
 
 def _processed(values: list[Any], processor: Any) -> list[Any]:
