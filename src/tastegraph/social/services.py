@@ -7,7 +7,9 @@ from collections.abc import Iterable
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from tastegraph.accounts.errors import UserNotFound
 from tastegraph.accounts.models import User, Visibility
+from tastegraph.accounts.services import name_key
 from tastegraph.social.models import Friendship, FriendshipStatus
 from tastegraph.storage.base import utcnow
 from tastegraph.storage.dialect import insert_or_ignore
@@ -64,6 +66,13 @@ class SocialService:
         if not ids:
             return []
         return list(self.session.scalars(select(User).where(User.id.in_(ids)).order_by(User.name)))
+
+    def access_user_by_name(self, viewer: User | None, name: str) -> User:
+        """The user called ``name`` if ``viewer`` may see them; a hidden user is as missing."""
+        owner = self.session.scalar(select(User).where(User.name_key == name_key(name)))
+        if owner is None or not self.can_view(viewer, owner):
+            raise UserNotFound(f"There is no user called {name!r}.")
+        return owner
 
     def can_view(self, viewer: User | None, owner: User) -> bool:
         """Whether ``viewer`` (None for anonymous) may see ``owner``'s profile and plays."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -60,3 +61,21 @@ def require_admin(services: Services, request: Request) -> User:
     if not user.is_admin:
         raise PermissionDenied("Only administrators may do this.")
     return user
+
+
+@dataclass(frozen=True)
+class ProfileView:
+    """Whose profile a request looks at, and whether it is the caller's own."""
+
+    owner: User
+    viewer: User | None
+
+    @property
+    def own(self) -> bool:
+        return self.viewer is not None and self.viewer.id == self.owner.id
+
+
+def view_profile(services: Services, request: Request, name: str) -> ProfileView:
+    """The profile called ``name`` as the caller may see it (404 when hidden or missing)."""
+    viewer = caller(services, request, required=False)
+    return ProfileView(owner=services.social.access_user_by_name(viewer, name), viewer=viewer)

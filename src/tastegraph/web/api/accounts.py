@@ -6,7 +6,6 @@ from datetime import timedelta
 
 from fastapi import APIRouter, Request, Response, status
 
-from tastegraph.accounts.errors import UserNotFound
 from tastegraph.accounts.models import TokenKind
 from tastegraph.accounts.schemas import (
     LoginIn,
@@ -22,7 +21,7 @@ from tastegraph.accounts.schemas import (
     user_private,
     user_public,
 )
-from tastegraph.web.deps import RuntimeDep, caller, require_user, unit_of_work
+from tastegraph.web.deps import RuntimeDep, require_user, unit_of_work, view_profile
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 
@@ -91,8 +90,4 @@ def revoke_token(token_id: int, request: Request, runtime: RuntimeDep) -> Respon
 def get_user(name: str, request: Request, runtime: RuntimeDep) -> UserPublic:
     """A user's public profile, if their privacy setting lets the caller see it."""
     with unit_of_work(runtime) as svc:
-        viewer = caller(svc, request, required=False)
-        owner = svc.accounts.get_by_name(name)
-        if not svc.social.can_view(viewer, owner):
-            raise UserNotFound(f"There is no user called {name!r}.")
-        return user_public(owner)
+        return user_public(view_profile(svc, request, name).owner)

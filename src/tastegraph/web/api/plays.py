@@ -27,7 +27,7 @@ from tastegraph.ingest.schemas import (
 from tastegraph.ingest.validation import validate_plays
 from tastegraph.runtime import Runtime
 from tastegraph.web.body import read_json
-from tastegraph.web.deps import RuntimeDep, caller, require_user, unit_of_work
+from tastegraph.web.deps import RuntimeDep, require_user, unit_of_work, view_profile
 
 router = APIRouter(prefix="/api/v1", tags=["plays"])
 
@@ -146,11 +146,8 @@ def play_history(
 ) -> PlayHistory:
     """A user's plays, newest first, paged by time. Owners also see their incognito plays."""
     with unit_of_work(runtime) as svc:
-        viewer = caller(svc, request, required=False)
-        owner = svc.accounts.get_by_name(name)
-        if not svc.social.can_view(viewer, owner):
-            raise UserNotFound(f"There is no user called {name!r}.")
-        own = viewer is not None and viewer.id == owner.id
+        profile = view_profile(svc, request, name)
+        owner, own = profile.owner, profile.own
         rows = svc.ingest.history(
             owner,
             limit=limit,
@@ -221,11 +218,8 @@ def clear_now_playing(request: Request, runtime: RuntimeDep) -> Response:
 @router.get("/users/{name}/now-playing", responses={204: {"description": "Nothing playing"}})
 def get_now_playing(name: str, request: Request, runtime: RuntimeDep) -> Any:
     with unit_of_work(runtime) as svc:
-        viewer = caller(svc, request, required=False)
-        owner = svc.accounts.get_by_name(name)
-        if not svc.social.can_view(viewer, owner):
-            raise UserNotFound(f"There is no user called {name!r}.")
-        own = viewer is not None and viewer.id == owner.id
+        profile = view_profile(svc, request, name)
+        owner, own = profile.owner, profile.own
         found = svc.ingest.now_playing(owner, include_incognito=own)
         if found is None:
             return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -250,10 +244,9 @@ def user_feedback(
 ) -> FeedbackPage:
     """Loved items (or, for yourself, hated and not-interested ones), newest first."""
     with unit_of_work(runtime) as svc:
-        viewer = caller(svc, request, required=False)
-        owner = svc.accounts.get_by_name(name)
-        own = viewer is not None and viewer.id == owner.id
-        if not svc.social.can_view(viewer, owner) or (sentiment != Sentiment.LOVE and not own):
+        profile = view_profile(svc, request, name)
+        owner, own = profile.owner, profile.own
+        if sentiment != Sentiment.LOVE and not own:
             raise UserNotFound(f"There is no user called {name!r}.")
         before = None
         if cursor:
