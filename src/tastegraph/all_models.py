@@ -3,7 +3,15 @@
 from tastegraph.accounts import models as accounts_models
 from tastegraph.catalog import models as catalog_models
 from tastegraph.ingest import models as ingest_models
+from tastegraph.protocols import models as protocol_models
 from tastegraph.social import models as social_models
 from tastegraph.storage.base import Base
 
-__all__ = ["Base", "accounts_models", "catalog_models", "ingest_models", "social_models"]
+__all__ = [
+    "Base",
+    "accounts_models",
+    "catalog_models",
+    "ingest_models",
+    "protocol_models",
+    "social_models",
+]

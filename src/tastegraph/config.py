@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -56,6 +57,23 @@ class Settings(BaseSettings):
     """How long a now-playing entry lives when the item's duration is unknown."""
 
     session_token_days: int = Field(default=30, ge=1)
+
+    public_url: str = ""
+    """The server's address as clients reach it (https://scrobble.example.org). Used in the
+    URLs the Audioscrobbler handshake hands out; empty means the address of the request."""
+
+    lastfm_unknown_keys: Literal["accept", "reject"] = "accept"
+    """Last.fm requests with an api_key this server did not register: ``accept`` them unverified
+    (players ship their own keys) or ``reject`` them with error 10."""
+
+    redis_url: str = ""
+    """redis://host:6379/0 to share rate-limit counters between server processes; empty keeps
+    them in the process."""
+
+    rate_limit: int = Field(default=300, ge=1)
+    rate_limit_window_seconds: int = Field(default=10, ge=1)
+    """Requests each client (token, or address when anonymous) may make per window on the
+    compatibility APIs."""
 
     @model_validator(mode="after")
     def _refuse_insecure_defaults(self) -> Settings:

@@ -12,6 +12,7 @@ from tastegraph.catalog.resolver import ResolutionCache
 from tastegraph.catalog.services import CatalogService
 from tastegraph.config import Settings
 from tastegraph.ingest.services import IngestLimits, IngestService, move_plays_on_merge
+from tastegraph.ratelimit import RateLimiter, make_rate_limiter
 from tastegraph.social.services import SocialService
 from tastegraph.storage.database import Database
 
@@ -33,11 +34,15 @@ class Runtime:
 
     settings: Settings
     db: Database
+    rate_limiter: RateLimiter
     resolution_cache: ResolutionCache = field(default_factory=ResolutionCache)
 
     @classmethod
     def create(cls, settings: Settings) -> Runtime:
-        return cls(settings=settings, db=Database(settings))
+        limiter = make_rate_limiter(
+            settings.redis_url, settings.rate_limit, settings.rate_limit_window_seconds
+        )
+        return cls(settings=settings, db=Database(settings), rate_limiter=limiter)
 
     def services(self, session: Session) -> Services:
         catalog = CatalogService(session, self.resolution_cache, merge_hooks=(move_plays_on_merge,))

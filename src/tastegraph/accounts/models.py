@@ -20,6 +20,10 @@ class TokenKind(StrEnum):
     """Created by the user for a player or script; lives until revoked."""
     SESSION = "session"
     """Issued by a password log-in; expires."""
+    LASTFM_SESSION = "lastfm_session"
+    """A Last.fm 2.0 session key (``sk``); ``name`` holds the client's api_key."""
+    AUDIOSCROBBLER_SESSION = "audioscrobbler_session"
+    """An Audioscrobbler 1.2 session id, handed out by the handshake; expires."""
 
 
 class User(Base):
@@ -62,3 +66,7 @@ class ApiToken(Base):
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    legacy_md5: Mapped[str | None] = mapped_column(String(32), index=True)
+    """md5 of a personal token's secret, for the legacy protocols that prove a password by
+    md5 (Audioscrobbler 1.2 handshakes, Last.fm ``auth.getMobileSession`` with ``authToken``).
+    The token serves as the "scrobble password", so no md5 of a real password is kept."""

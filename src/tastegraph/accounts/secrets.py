@@ -33,3 +33,8 @@ def new_token() -> str:
 def hash_token(token: str) -> str:
     # Tokens carry 256 random bits, so a fast hash is enough: nothing to brute-force.
     return hashlib.sha256(token.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def md5_hex(text: str) -> str:
+    """md5 as the legacy scrobbling protocols use it (never for a real password)."""
+    return hashlib.md5(text.encode("utf-8", "surrogateescape"), usedforsecurity=False).hexdigest()

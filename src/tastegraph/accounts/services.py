@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
@@ -18,7 +19,13 @@ from tastegraph.accounts.errors import (
 )
 from tastegraph.accounts.models import ApiToken, TokenKind, User, Visibility
 from tastegraph.accounts.schemas import UserCreate, UserUpdate
-from tastegraph.accounts.secrets import hash_password, hash_token, new_token, verify_password
+from tastegraph.accounts.secrets import (
+    hash_password,
+    hash_token,
+    md5_hex,
+    new_token,
+    verify_password,
+)
 from tastegraph.locales import default_timezone
 from tastegraph.storage.base import utcnow
 
@@ -78,9 +85,13 @@ class AccountService:
         *,
         kind: TokenKind = TokenKind.PERSONAL,
         lifetime: timedelta | None = None,
+        secret: str | None = None,
     ) -> tuple[ApiToken, str]:
-        """Create a token and return it with its secret, which is never stored."""
-        secret = new_token()
+        """Create a token and return it with its secret, which is never stored.
+
+        ``secret`` lets a protocol choose the format (Last.fm session keys are 32 hex digits).
+        """
+        secret = secret or new_token()
         token = ApiToken(
             user_id=user.id,
             kind=kind,
@@ -88,17 +99,30 @@ class AccountService:
             token_hash=hash_token(secret),
             prefix=secret[:10],
             expires_at=utcnow() + lifetime if lifetime else None,
+            legacy_md5=md5_hex(secret) if kind is TokenKind.PERSONAL else None,
         )
         self.session.add(token)
         self.session.flush()
         return token, secret
 
-    def authenticate_token(self, secret: str, *, now: datetime | None = None) -> User:
+    def authenticate_token(
+        self,
+        secret: str,
+        *,
+        now: datetime | None = None,
+        kinds: tuple[TokenKind, ...] = (TokenKind.PERSONAL, TokenKind.SESSION),
+    ) -> User:
+        """The user a token belongs to. Only tokens of ``kinds`` count: a Last.fm session key
+        does not open the native API, and a log-in session does not open Last.fm."""
         now = now or utcnow()
         row = self.session.execute(
             select(ApiToken, User)
             .join(User, User.id == ApiToken.user_id)
-            .where(ApiToken.token_hash == hash_token(secret), ApiToken.revoked_at.is_(None))
+            .where(
+                ApiToken.token_hash == hash_token(secret),
+                ApiToken.revoked_at.is_(None),
+                ApiToken.kind.in_(kinds),
+            )
         ).first()
         if row is None:
             raise NotAuthenticated("The token is unknown or revoked.")
@@ -112,11 +136,49 @@ class AccountService:
             )
         return user
 
+    def authenticate_legacy(self, name: str, proves: Callable[[str], bool]) -> User | None:
+        """The user called ``name`` if ``proves(md5 of one of their personal tokens)`` holds.
+
+        Audioscrobbler 1.2 sends md5(md5(password) + timestamp) and Last.fm's mobile log-in
+        md5(name + md5(password)); with the token as the password, each check needs only the
+        stored md5.
+        """
+        user = self.find_by_name(name)
+        if user is None:
+            return None
+        digests = self.session.scalars(
+            select(ApiToken.legacy_md5).where(
+                ApiToken.user_id == user.id,
+                ApiToken.kind == TokenKind.PERSONAL,
+                ApiToken.revoked_at.is_(None),
+                ApiToken.legacy_md5.is_not(None),
+            )
+        )
+        return user if any(proves(d) for d in digests if d) else None
+
+    def verify_password_or_token(self, user: User, password: str) -> bool:
+        """A plain-text password from a legacy client: the account password or a personal token."""
+        if verify_password(user.password_hash, password):
+            return True
+        owner = self.session.scalar(
+            select(ApiToken.user_id).where(
+                ApiToken.token_hash == hash_token(password),
+                ApiToken.kind == TokenKind.PERSONAL,
+                ApiToken.revoked_at.is_(None),
+            )
+        )
+        return owner == user.id
+
     def list_tokens(self, user: User) -> list[ApiToken]:
+        """The user's live personal and log-in tokens (protocol sessions are listed elsewhere)."""
         return list(
             self.session.scalars(
                 select(ApiToken)
-                .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+                .where(
+                    ApiToken.user_id == user.id,
+                    ApiToken.revoked_at.is_(None),
+                    ApiToken.kind.in_((TokenKind.PERSONAL, TokenKind.SESSION)),
+                )
                 .order_by(ApiToken.id)
             )
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from tastegraph.cli import db, demo, export, imports, serve, users
+from tastegraph.cli import apikeys, db, demo, export, imports, serve, users
 
 app = typer.Typer(
     name="tastegraph",
@@ -20,6 +20,7 @@ app.command("import")(imports.import_plays)
 app.command("export")(export.export)
 app.add_typer(db.app, name="db")
 app.add_typer(users.app, name="users")
+app.add_typer(apikeys.app, name="apikeys")
 
 
 def main() -> None:

@@ -94,3 +94,29 @@ class Feedback(Base):
     )
     sentiment: Mapped[Sentiment] = mapped_column(EnumText(Sentiment))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class PlaybackStatus(StrEnum):
+    PLAYING = "playing"
+    PAUSED = "paused"
+
+
+class Playback(Base):
+    """Progress scrobbling (start / pause / stop): where a user is in an item they have not
+    finished, so a paused episode can be resumed and a live event knows who watches it."""
+
+    __tablename__ = "playbacks"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("items.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    status: Mapped[PlaybackStatus] = mapped_column(EnumText(PlaybackStatus))
+    progress: Mapped[float] = mapped_column(Float)
+    """0..1 of the item."""
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    source: Mapped[str] = mapped_column(String(64), default="api")
+    incognito: Mapped[bool] = mapped_column(default=False)

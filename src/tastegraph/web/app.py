@@ -14,9 +14,12 @@ import tastegraph
 from tastegraph.config import Settings
 from tastegraph.ingest.schemas import PlayIn
 from tastegraph.migrations import ensure_migrated
+from tastegraph.protocols.audioscrobbler import api as audioscrobbler
+from tastegraph.protocols.lastfm import api as lastfm
+from tastegraph.protocols.listenbrainz import api as listenbrainz
 from tastegraph.runtime import Runtime
 from tastegraph.web import errors, pages
-from tastegraph.web.api import accounts, catalog, plays
+from tastegraph.web.api import accounts, catalog, plays, progress
 
 
 class PlayBatchIn(BaseModel):
@@ -48,6 +51,10 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
     app.include_router(accounts.router)
     app.include_router(plays.router)
     app.include_router(catalog.router)
+    app.include_router(progress.router)
+    app.include_router(lastfm.router)
+    app.include_router(listenbrainz.router)
+    app.include_router(audioscrobbler.router)
     app.include_router(pages.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

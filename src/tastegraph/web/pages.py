@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import func, select
 
@@ -13,6 +13,7 @@ from tastegraph.accounts.models import User
 from tastegraph.catalog.models import Item
 from tastegraph.config import Mode
 from tastegraph.ingest.models import Play
+from tastegraph.protocols.audioscrobbler import api as audioscrobbler
 from tastegraph.web.deps import RuntimeDep, unit_of_work
 
 router = APIRouter(include_in_schema=False)
@@ -23,7 +24,10 @@ def _templates() -> Jinja2Templates:
 
 
 @router.get("/", response_class=HTMLResponse)
-def home(request: Request, runtime: RuntimeDep) -> HTMLResponse:
+def home(request: Request, runtime: RuntimeDep) -> Response:
+    if request.query_params.get("hs") == "true":
+        # Players that let a user set only the host send the Audioscrobbler handshake here.
+        return audioscrobbler.handshake(request)
     with unit_of_work(runtime) as svc:
         counts = {
             "users": svc.session.scalar(select(func.count()).select_from(User)) or 0,

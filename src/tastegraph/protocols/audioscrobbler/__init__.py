@@ -1,0 +1,1 @@
+"""The Audioscrobbler 1.2 / 1.2.1 submissions protocol: handshake, now-playing, submissions."""

@@ -1,0 +1,7 @@
+"""Routes of the Last.fm 2.0 adapter (to be built)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(include_in_schema=False)
