@@ -14,6 +14,7 @@ from tastegraph.config import Settings
 from tastegraph.ingest.services import IngestLimits, IngestService, move_plays_on_merge
 from tastegraph.ratelimit import RateLimiter, make_rate_limiter
 from tastegraph.social.services import SocialService
+from tastegraph.stats.services import StatsService
 from tastegraph.storage.database import Database
 
 
@@ -26,6 +27,7 @@ class Services:
     catalog: CatalogService
     ingest: IngestService
     social: SocialService
+    stats: StatsService
 
 
 @dataclass
@@ -56,6 +58,7 @@ class Runtime:
             catalog=catalog,
             ingest=IngestService(session, catalog, limits=limits),
             social=SocialService(session),
+            stats=StatsService(session),
         )
 
     def close(self) -> None:

@@ -1,0 +1,1 @@
+"""Statistics: charts and totals, computed from the play log, in each user's time zone."""
