@@ -116,6 +116,37 @@ def client(settings: Settings, runtime: Runtime) -> Iterator[TestClient]:
         yield test_client
 
 
+@pytest.fixture
+def live_server(settings: Settings, runtime: Runtime) -> Iterator[str]:
+    """The app served by a real uvicorn on a free port, for real clients (pylast,
+    liblistenbrainz, raw sockets). Yields the base URL, e.g. ``http://127.0.0.1:40123``."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    app = create_app(settings, runtime=runtime)
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the live server did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
 @dataclass
 class Account:
     name: str

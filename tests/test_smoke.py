@@ -23,3 +23,10 @@ def test_front_page_and_health(client: TestClient, alice: Account) -> None:
     assert "text/html" in page.headers["content-type"]
     assert "catalogue items" in page.text
     assert client.get("/healthz").json() == {"status": "ok"}
+
+
+def test_live_server_answers(live_server: str) -> None:
+    import httpx2
+
+    response = httpx2.get(f"{live_server}/healthz", timeout=5)
+    assert response.json() == {"status": "ok"}
