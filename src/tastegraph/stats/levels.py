@@ -13,7 +13,7 @@ artists, albums, shows, competitions, teams or outlets count it for the item abo
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, and_, case, literal
 from sqlalchemy.orm import InstrumentedAttribute, aliased
@@ -23,6 +23,8 @@ from tastegraph.catalog.kinds import CONSUMABLE, CreditRole, Kind
 from tastegraph.catalog.models import Item, ItemCredit
 from tastegraph.ingest.models import Play
 from tastegraph.stats.errors import UnsupportedLevel
+
+_Select = TypeVar("_Select", bound="Select[*tuple[Any, ...]]")
 
 
 @dataclass
@@ -34,7 +36,7 @@ class Target:
     outer_joins: list[tuple[Any, ColumnElement[bool]]] = field(default_factory=list)
     where: list[ColumnElement[bool]] = field(default_factory=list)
 
-    def apply(self, stmt: Select[Any]) -> Select[Any]:
+    def apply(self, stmt: _Select) -> _Select:
         for target, on in self.joins:
             stmt = stmt.join(target, on)
         for target, on in self.outer_joins:

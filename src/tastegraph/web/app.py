@@ -19,7 +19,7 @@ from tastegraph.protocols.lastfm import api as lastfm
 from tastegraph.protocols.listenbrainz import api as listenbrainz
 from tastegraph.runtime import Runtime
 from tastegraph.web import errors, pages
-from tastegraph.web.api import accounts, catalog, plays, progress
+from tastegraph.web.api import accounts, catalog, plays, progress, stats
 
 
 class PlayBatchIn(BaseModel):
@@ -52,6 +52,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
     app.include_router(plays.router)
     app.include_router(catalog.router)
     app.include_router(progress.router)
+    app.include_router(stats.router)
     app.include_router(lastfm.router)
     app.include_router(listenbrainz.router)
     app.include_router(audioscrobbler.router)

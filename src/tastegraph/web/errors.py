@@ -15,6 +15,7 @@ from tastegraph.catalog import errors as catalog
 from tastegraph.errors import TastegraphError
 from tastegraph.ingest import errors as ingest
 from tastegraph.social import errors as social
+from tastegraph.stats import errors as stats
 from tastegraph.storage import errors as storage
 
 _log = logging.getLogger(__name__)
@@ -40,6 +41,8 @@ STATUS: dict[type[TastegraphError], int] = {
     ingest.PlayNotFound: 404,
     social.AlreadyFriends: 409,
     storage.DatabaseNotMigrated: 503,
+    stats.InvalidPeriod: 422,
+    stats.UnsupportedLevel: 422,
 }
 
 _HTTP_CODES = {
