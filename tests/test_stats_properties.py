@@ -1,0 +1,146 @@
+"""Every chart equals a brute-force recount of the play log (hypothesis, both backends).
+
+Random play logs over a small catalogue are submitted through the HTTP API; the user's and the
+site-wide charts at every level, in random windows, must equal a count done here in Python.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from itertools import count
+from typing import Any
+
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.conftest import Account
+
+BASE = datetime(2024, 1, 1, tzinfo=UTC)
+
+# (item description, {level: [titles the play counts for]})
+CATALOGUE: list[tuple[dict[str, Any], dict[str, list[str]]]] = [
+    (
+        {"kind": "track", "title": "One", "artist": "Alpha", "album": "First"},
+        {"track": ["One"], "artist": ["Alpha"], "album": ["First"]},
+    ),
+    (
+        {"kind": "track", "title": "Two", "artist": "Alpha feat. Beta", "album": "First"},
+        {"track": ["Two"], "artist": ["Alpha"], "album": ["First"]},
+    ),
+    (
+        {"kind": "track", "title": "Three", "artist": ["Beta", "Gamma"]},
+        {"track": ["Three"], "artist": ["Beta", "Gamma"]},
+    ),
+    (
+        {"kind": "track", "title": "Four", "artist": "Gamma", "album": "Second"},
+        {"track": ["Four"], "artist": ["Gamma"], "album": ["Second"]},
+    ),
+    (
+        {"kind": "episode", "show": "Show A", "season": 1, "episode": 1},
+        {"episode": ["Show A S01E01"], "season": ["Show A – season 1"], "show": ["Show A"]},
+    ),
+    (
+        {"kind": "episode", "show": "Show A", "season": 2, "episode": 1},
+        {"episode": ["Show A S02E01"], "season": ["Show A – season 2"], "show": ["Show A"]},
+    ),
+    (
+        {"kind": "episode", "show": "Show B", "episode": 5, "title": "Five"},
+        {"episode": ["Five"], "show": ["Show B"]},
+    ),
+    (
+        {
+            "kind": "match",
+            "competition": "League",
+            "home": "Reds",
+            "away": "Blues",
+            "starts_at": "2024-03-02T15:00:00Z",
+        },
+        {"match": ["Reds – Blues"], "competition": ["League"], "team": ["Reds", "Blues"]},
+    ),
+    (
+        {"kind": "story", "outlet": "Daily", "programme": "Morning", "title": "Story"},
+        {"story": ["Story"], "outlet": ["Daily"]},
+    ),
+    ({"kind": "film", "title": "Film"}, {"film": ["Film"]}),
+]
+LEVELS = sorted({level for _, levels in CATALOGUE for level in levels})
+
+plays_strategy = st.lists(
+    st.tuples(
+        st.integers(min_value=0, max_value=len(CATALOGUE) - 1),
+        st.integers(min_value=0, max_value=90 * 24 * 60),  # minutes after BASE
+        st.booleans(),  # incognito
+    ),
+    min_size=1,
+    max_size=40,
+)
+window_strategy = st.tuples(
+    st.integers(min_value=0, max_value=90 * 24), st.integers(min_value=1, max_value=90 * 24)
+)
+
+_names = count()
+_logs_by_database: dict[int, list[list[tuple[int, int, bool]]]] = {}
+"""Every user's log submitted to one database, for the site-wide recount."""
+
+
+def _expected(
+    log: list[tuple[int, int, bool]], level: str, start: datetime, end: datetime
+) -> Counter[str]:
+    seen: set[tuple[int, int]] = set()
+    counts: Counter[str] = Counter()
+    for index, minutes, incognito in log:
+        if incognito or (index, minutes) in seen:
+            continue  # incognito plays never count; the same item at the same time is one play
+        seen.add((index, minutes))
+        if start <= BASE + timedelta(minutes=minutes) < end:
+            counts.update(CATALOGUE[index][1].get(level, []))
+    return counts
+
+
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(log=plays_strategy, window=window_strategy)
+def test_user_charts_equal_a_recount(
+    client: TestClient, register: Any, log: list[tuple[int, int, bool]], window: tuple[int, int]
+) -> None:
+    user: Account = register(f"prop{next(_names)}", timezone="America/Sao_Paulo")
+    plays = [
+        {
+            "played_at": (BASE + timedelta(minutes=minutes)).isoformat(),
+            "item": CATALOGUE[index][0],
+            "incognito": incognito,
+        }
+        for index, minutes, incognito in log
+    ]
+    response = client.post("/api/v1/plays/batch", json={"plays": plays}, headers=user.headers)
+    assert response.status_code == 200, response.text
+    start = BASE + timedelta(hours=window[0])
+    end = start + timedelta(hours=window[1])
+    for level in LEVELS:
+        chart = client.get(
+            f"/api/v1/users/{user.name}/charts/{level}",
+            params={"from": start.isoformat(), "to": end.isoformat(), "limit": 1000},
+        ).json()
+        got = Counter({e["item"]["title"]: e["plays"] for e in chart["entries"]})
+        assert got == _expected(log, level, start, end), level
+        ranks = [e["plays"] for e in chart["entries"]]
+        assert ranks == sorted(ranks, reverse=True)
+        assert chart["total"] == len(got)
+    everyone = _logs_by_database.setdefault(id(client), [])
+    everyone.append(log)
+    for level in LEVELS:
+        site = client.get(
+            f"/api/v1/charts/{level}",
+            params={"from": start.isoformat(), "to": end.isoformat(), "limit": 1000},
+        ).json()
+        expected: Counter[str] = Counter()
+        for each in everyone:
+            expected += _expected(each, level, start, end)
+        assert Counter({e["item"]["title"]: e["plays"] for e in site["entries"]}) == expected
+    overall = client.get(f"/api/v1/users/{user.name}/summary").json()
+    assert overall["plays"] == sum(1 for _ in {(i, m) for i, m, incognito in log if not incognito})
