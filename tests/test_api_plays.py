@@ -376,3 +376,18 @@ def test_plays_need_a_token(client: TestClient) -> None:
     response = client.post("/api/v1/plays/batch", json={"plays": [play(T0, track("a", "b"))]})
     assert response.status_code == 401
     assert response.json()["code"] == "not_authenticated"
+
+
+def test_hidden_recent_activity(client: TestClient, alice: Account, register: Any) -> None:
+    bob = register("bob")
+    client.post("/api/v1/plays", json=play(T0, track("Song", "Band")), headers=alice.headers)
+    client.put("/api/v1/now-playing", json={"item": track("Now", "Band")}, headers=alice.headers)
+    client.patch("/api/v1/me", json={"hide_recent_activity": True}, headers=alice.headers)
+    assert client.get("/api/v1/users/alice/plays", headers=bob.headers).json()["plays"] == []
+    assert client.get("/api/v1/users/alice/now-playing", headers=bob.headers).status_code == 204
+    own = client.get("/api/v1/users/alice/plays", headers=alice.headers).json()["plays"]
+    assert [p["item"]["title"] for p in own] == ["Song"]
+    assert client.get("/api/v1/users/alice/now-playing", headers=alice.headers).status_code == 200
+    # Charts stay visible: hiding recent activity is not hiding the profile.
+    chart = client.get("/api/v1/users/alice/charts/track", headers=bob.headers).json()
+    assert [e["item"]["title"] for e in chart["entries"]] == ["Song"]

@@ -41,6 +41,8 @@ class User(Base):
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     visibility: Mapped[Visibility] = mapped_column(EnumText(Visibility), default=Visibility.PUBLIC)
     birth_year: Mapped[int | None]
+    hide_recent_activity: Mapped[bool] = mapped_column(Boolean, default=False)
+    """Others do not see what the user plays right now or played recently (charts still show)."""
     incognito: Mapped[bool] = mapped_column(Boolean, default=False)
     """Default for new plays: keep them out of the taste profile."""
     consent_ad_profiling: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -67,6 +67,7 @@ class UserUpdate(BaseModel):
     locale: LocaleTag | None = None
     timezone: TimeZone | None = None
     visibility: Visibility | None = None
+    hide_recent_activity: bool | None = None
     incognito: bool | None = None
     consent_ad_profiling: bool | None = None
     birth_year: int | None = Field(default=None, ge=1900, le=2100)
@@ -86,6 +87,7 @@ class UserPublic(BaseModel):
 
 class UserPrivate(UserPublic):
     email: str | None
+    hide_recent_activity: bool
     incognito: bool
     consent_ad_profiling: bool
     consent_updated_at: datetime | None
@@ -135,6 +137,7 @@ def user_private(user: User) -> UserPrivate:
     return UserPrivate(
         **user_public(user).model_dump(),
         email=user.email,
+        hide_recent_activity=user.hide_recent_activity,
         incognito=user.incognito,
         consent_ad_profiling=user.consent_ad_profiling,
         consent_updated_at=user.consent_updated_at,

@@ -55,6 +55,7 @@ class AccountService:
             timezone=data.timezone or default_timezone(country),
             visibility=Visibility.PUBLIC,
             birth_year=data.birth_year,
+            hide_recent_activity=False,
             incognito=False,
             consent_ad_profiling=False,
             is_admin=is_admin,
@@ -196,7 +197,14 @@ class AccountService:
             if password is None:
                 raise InvalidAccountData("The password cannot be removed.")
             user.password_hash = hash_password(password)
-        for field in ("locale", "timezone", "visibility", "incognito", "consent_ad_profiling"):
+        for field in (
+            "locale",
+            "timezone",
+            "visibility",
+            "hide_recent_activity",
+            "incognito",
+            "consent_ad_profiling",
+        ):
             if field in changes and changes[field] is None:
                 raise InvalidAccountData(f"{field} cannot be null.")
         if "consent_ad_profiling" in changes and (

@@ -74,6 +74,13 @@ class SocialService:
             raise UserNotFound(f"There is no user called {name!r}.")
         return owner
 
+    def can_see_recent(self, viewer: User | None, owner: User) -> bool:
+        """Whether ``viewer`` may see ``owner``'s recent plays and now playing: the profile must
+        be visible and, unless it is their own, the owner must not hide recent activity."""
+        if viewer is not None and (viewer.id == owner.id or viewer.is_admin):
+            return True
+        return self.can_view(viewer, owner) and not owner.hide_recent_activity
+
     def can_view(self, viewer: User | None, owner: User) -> bool:
         """Whether ``viewer`` (None for anonymous) may see ``owner``'s profile and plays."""
         if viewer is not None and (viewer.id == owner.id or viewer.is_admin):

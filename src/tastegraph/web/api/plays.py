@@ -148,6 +148,8 @@ def play_history(
     with unit_of_work(runtime) as svc:
         profile = view_profile(svc, request, name)
         owner, own = profile.owner, profile.own
+        if not svc.social.can_see_recent(profile.viewer, owner):
+            return PlayHistory(plays=[], next=None)
         rows = svc.ingest.history(
             owner,
             limit=limit,
@@ -221,7 +223,7 @@ def get_now_playing(name: str, request: Request, runtime: RuntimeDep) -> Any:
         profile = view_profile(svc, request, name)
         owner, own = profile.owner, profile.own
         found = svc.ingest.now_playing(owner, include_incognito=own)
-        if found is None:
+        if found is None or not svc.social.can_see_recent(profile.viewer, owner):
             return Response(status_code=status.HTTP_204_NO_CONTENT)
         entry, item = found
         return NowPlayingOut(
