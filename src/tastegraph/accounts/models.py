@@ -59,7 +59,7 @@ class ApiToken(Base):
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[TokenKind] = mapped_column(EnumText(TokenKind), default=TokenKind.PERSONAL)
+    kind: Mapped[TokenKind] = mapped_column(EnumText(TokenKind, 32), default=TokenKind.PERSONAL)
     name: Mapped[str] = mapped_column(String(100))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     prefix: Mapped[str] = mapped_column(String(16))
