@@ -69,6 +69,8 @@ class IncognitoPlay(_PlayColumns, Base):
 
 class NowPlaying(Base):
     __tablename__ = "now_playing"
+    # Who is watching an item right now (live audiences) is asked by item, not by user.
+    __table_args__ = (Index("ix_now_playing_item_id_expires_at", "item_id", "expires_at"),)
 
     user_id: Mapped[int] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
