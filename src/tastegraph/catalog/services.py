@@ -238,17 +238,20 @@ class CatalogService:
         ids = [item.id for item in items]
         credits: dict[int, list[tuple[CreditRole, str]]] = defaultdict(list)
         external: dict[int, dict[str, str]] = defaultdict(dict)
+        ancestors = self._ancestors({item.parent_id for item in items if item.parent_id})
+        # Albums' own artists too: an album by someone else ("Various Artists") is part of
+        # what names a track's album.
+        albums = {a.id for chain in ancestors.values() for a in chain if a.kind == Kind.ALBUM}
         if ids:
             for credit, person in self.session.execute(
                 select(ItemCredit, Item)
                 .join(Item, Item.id == ItemCredit.credited_id)
-                .where(ItemCredit.item_id.in_(ids))
+                .where(ItemCredit.item_id.in_([*ids, *albums]))
                 .order_by(ItemCredit.item_id, ItemCredit.position)
             ):
                 credits[credit.item_id].append((credit.role, person.title))
             for ext in self.session.scalars(select(ExternalId).where(ExternalId.item_id.in_(ids))):
                 external[ext.item_id].setdefault(ext.scheme, ext.value)
-        ancestors = self._ancestors({item.parent_id for item in items if item.parent_id})
         out: dict[int, dict[str, Any]] = {}
         for item in items:
             chain = ancestors.get(item.parent_id, []) if item.parent_id else []
@@ -256,6 +259,11 @@ class CatalogService:
             names = {role: [n for r, n in credits[item.id] if r == role] for role in CreditRole}
             ref: dict[str, Any] = {"kind": item.kind.value}
             ref |= _REFERENCE_FIELDS.get(item.kind, _title_only)(item, parents, names)
+            if item.kind == Kind.TRACK and Kind.ALBUM in parents:
+                album = [n for r, n in credits[parents[Kind.ALBUM].id] if r == CreditRole.MAIN]
+                # One album artist can be named; several stay with the track's (lossy but rare).
+                if len(album) == 1 and album != names[CreditRole.MAIN]:
+                    ref["album_artist"] = album[0]
             if item.duration_seconds:
                 ref["duration"] = item.duration_seconds
             if external[item.id]:
@@ -492,8 +500,11 @@ def _episode_fields(item: Item, parents: _Parents, _names: _Names) -> dict[str, 
 
 def _film_fields(item: Item, _parents: _Parents, names: _Names) -> dict[str, Any]:
     fields: dict[str, Any] = {"title": item.title}
+    year = item.match_key.rpartition("|")[2]
     if item.released_at:
         fields["year"] = item.released_at.year
+    elif len(year) == 4 and year.isdigit():
+        fields["year"] = int(year)  # a film's year names it (its identity key) even undated
     if names[CreditRole.DIRECTOR]:
         fields["director"] = names[CreditRole.DIRECTOR][0]
     return fields

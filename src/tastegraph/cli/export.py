@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import os
 import sys
+from collections import Counter
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any, TextIO
 
@@ -10,12 +12,18 @@ import typer
 
 from tastegraph.cli.context import err, fail, runtime
 from tastegraph.portability.exports import records, write_csv, write_jsonl
+from tastegraph.portability.formats.listenbrainz_export import write_listenbrainz
+
+FORMATS = ("jsonl", "csv", "listenbrainz")
 
 
 def export(
     *,
     user: Annotated[str, typer.Option("--user", help="Whose data to export.")],
-    fmt: Annotated[str, typer.Option("--format", help="jsonl (everything) or csv.")] = "jsonl",
+    fmt: Annotated[
+        str,
+        typer.Option("--format", help="jsonl (everything), csv, or listenbrainz (music plays)."),
+    ] = "jsonl",
     output: Annotated[
         Path | None,
         typer.Option("--output", "-o", dir_okay=False, help="File (default: stdout)."),
@@ -25,12 +33,20 @@ def export(
 
     JSONL holds every record (profile, tokens, plays with UTC and local time, loves and other
     feedback, tags, friends); its plays import again losslessly with `tastegraph import`. CSV
-    holds one row per play, feedback, tag and friend. A file given with --output appears only
-    once the export is complete.
+    holds one row per play, feedback, tag and friend. listenbrainz writes the music plays as
+    ListenBrainz listens (JSONL), for ListenBrainz and the tools that read its format; other
+    plays and incognito plays are skipped and counted on stderr. A file given with --output
+    appears only once the export is complete.
     """
-    if fmt not in ("jsonl", "csv"):
-        fail(f"Unknown format {fmt!r}", "use jsonl or csv.", code=2)
-    writer = write_jsonl if fmt == "jsonl" else write_csv
+    if fmt not in FORMATS:
+        fail(f"Unknown format {fmt!r}", "use jsonl, csv or listenbrainz.", code=2)
+    skipped: Counter[str] = Counter()
+    writers: dict[str, Writer] = {
+        "jsonl": write_jsonl,
+        "csv": write_csv,
+        "listenbrainz": partial(write_listenbrainz, skipped=skipped),
+    }
+    writer = writers[fmt]
     with runtime() as rt, rt.db.unit_of_work() as session:
         svc = rt.services(session)
         owner = svc.accounts.get_by_name(user)
@@ -38,7 +54,10 @@ def export(
             count = _to_stdout(writer, records(svc, owner))
         else:
             count = _to_file(writer, records(svc, owner), output)
-    err.print(f"exported {count} records of {owner.name}", markup=False)
+    noun = "listens" if fmt == "listenbrainz" else "records"
+    err.print(f"exported {count} {noun} of {owner.name}", markup=False)
+    for reason, number in sorted(skipped.items()):
+        err.print(f"skipped {number} {reason}", markup=False)
 
 
 Writer = Callable[[TextIO, Iterator[dict[str, Any]]], int]

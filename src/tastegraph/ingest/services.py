@@ -265,8 +265,15 @@ class IngestService:
         since: datetime | None = None,
         until: datetime | None = None,
         include_incognito: bool = False,
+        offset: int = 0,
+        oldest_first: bool = False,
     ) -> list[tuple[Play | IncognitoPlay, Item, bool]]:
-        """Newest first. The cursor is (played_at, table flag, id) of the last row seen."""
+        """Newest first. The cursor is (played_at, table flag, id) of the last row seen;
+        ``offset`` skips rows instead (for protocols that page by page number).
+        ``oldest_first`` turns the order round: the first plays from ``since`` on (the
+        ListenBrainz API's "listens after min_ts"); it takes no cursor."""
+        if oldest_first and cursor is not None:
+            raise ValueError("a cursor pages newest first only")
         tables: list[tuple[type[Play] | type[IncognitoPlay], int]] = [(Play, 0)]
         if include_incognito:
             tables.append((IncognitoPlay, 1))
@@ -276,8 +283,17 @@ class IngestService:
                 select(model, Item)
                 .join(Item, Item.id == model.item_id)
                 .where(model.user_id == user.id)
-                .order_by(model.played_at.desc(), model.id.desc())
-                .limit(limit)
+                .order_by(
+                    *(
+                        (model.played_at, model.id)
+                        if oldest_first
+                        else (model.played_at.desc(), model.id.desc())
+                    )
+                )
+            )
+            # One table skips in SQL; two are merged here, so each gives offset + limit rows.
+            stmt = (
+                stmt.limit(limit).offset(offset) if len(tables) == 1 else stmt.limit(limit + offset)
             )
             if since is not None:
                 stmt = stmt.where(model.played_at >= since)
@@ -296,7 +312,9 @@ class IngestService:
                 (cast(Play | IncognitoPlay, play), item, flag == 1)
                 for play, item in self.session.execute(stmt)
             )
-        rows.sort(key=lambda r: (r[0].played_at, int(r[2]), r[0].id), reverse=True)
+        rows.sort(key=lambda r: (r[0].played_at, int(r[2]), r[0].id), reverse=not oldest_first)
+        if len(tables) > 1:
+            rows = rows[offset:]
         return rows[:limit]
 
     # -- now playing ------------------------------------------------------------------------
@@ -379,6 +397,7 @@ class IngestService:
         *,
         limit: int,
         before: tuple[datetime, int] | None = None,
+        offset: int = 0,
     ) -> list[tuple[Feedback, Item]]:
         stmt = (
             select(Feedback, Item)
@@ -386,6 +405,7 @@ class IngestService:
             .where(Feedback.user_id == user.id, Feedback.sentiment == sentiment)
             .order_by(Feedback.created_at.desc(), Feedback.item_id.desc())
             .limit(limit)
+            .offset(offset)
         )
         if before is not None:
             at, item_id = before
@@ -396,6 +416,16 @@ class IngestService:
                 )
             )
         return list(self.session.execute(stmt))
+
+    def count_feedback(self, user: User, sentiment: Sentiment) -> int:
+        return (
+            self.session.scalar(
+                select(func.count())
+                .select_from(Feedback)
+                .where(Feedback.user_id == user.id, Feedback.sentiment == sentiment)
+            )
+            or 0
+        )
 
 
 def move_plays_on_merge(session: Session, source: int, target: int) -> None:

@@ -27,6 +27,7 @@ CSV_COLUMNS = [
     "title",
     "artist",
     "album",
+    "album_artist",
     "track_number",
     "show",
     "season",

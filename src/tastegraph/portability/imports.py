@@ -2,7 +2,11 @@
 
 Rows become plain dicts in the shape of ``PlayIn``; the ingest path validates them, so an
 import reports exactly what the API would. A row that cannot even be read becomes a ``Row``
-with an ``error``: one bad line never stops an import.
+with an ``error``: one bad line never stops an import. The feedback records of a tastegraph
+export (loves, hates) become ``FeedbackRow`` objects, stored after the plays.
+
+The formats of other services (Last.fm, ListenBrainz, Rockbox, Trakt, Maloja) have their own
+readers in ``portability.formats``; ``portability.sources`` chooses between them.
 """
 
 from __future__ import annotations
@@ -11,10 +15,15 @@ import csv
 import json
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
+
+from tastegraph.ingest.models import Sentiment
+from tastegraph.portability.formats.base import FeedbackRow, Record, Row, UnreadableFile
+from tastegraph.portability.formats.listenbrainz import listen_to_play
+
+__all__ = ["FeedbackRow", "Row", "UnreadableFile", "read_records", "read_rows"]
 
 TIME_COLUMNS = ("played_at", "timestamp", "uts", "listened_at", "watched_at", "date", "utc_time")
 _ITEM_COLUMNS = {
@@ -65,33 +74,18 @@ _DERIVED = ("id", "item_title", "local_time", "timezone_offset")
 """Fields of a tastegraph export (or history page) that are derived, not submitted."""
 
 
-class UnreadableFile(ValueError):
-    """The file as a whole cannot be imported (not one row of it could be read)."""
-
-
-@dataclass
-class Row:
-    line: int
-    """The line number in the file (for a JSON array: the position in it), for the report."""
-    data: Any
-    """A dict in the shape of PlayIn, or None when the line could not be read."""
-    error: str | None = None
-    """Why the line could not be read."""
-
-
-def detect_format(path: str, head: str) -> str:
-    if path.endswith((".jsonl", ".ndjson", ".json")):
-        return "jsonl"
-    if path.endswith(".csv"):
-        return "csv"
-    return "jsonl" if head.lstrip("\ufeff \t\r\n").startswith(("{", "[")) else "csv"
-
-
 def read_rows(stream: TextIO, fmt: str, timezone: str) -> Iterator[Row]:
     """The plays of a CSV or JSONL stream. Times without an offset are read in ``timezone``.
 
     Raises ``UnreadableFile`` before the first row when the file cannot be imported at all.
     """
+    for record in read_records(stream, fmt, timezone):
+        if isinstance(record, Row):
+            yield record
+
+
+def read_records(stream: TextIO, fmt: str, timezone: str) -> Iterator[Record]:
+    """The plays and the feedback (loves, hates) of a CSV or JSONL stream, in file order."""
     tz = ZoneInfo(timezone)
     if fmt == "jsonl":
         if _starts_with(stream, "["):
@@ -114,7 +108,7 @@ def _starts_with(stream: TextIO, char: str) -> bool:
 # -- JSON -------------------------------------------------------------------------------------
 
 
-def _jsonl_rows(stream: TextIO, tz: ZoneInfo) -> Iterator[Row]:
+def _jsonl_rows(stream: TextIO, tz: ZoneInfo) -> Iterator[Record]:
     for number, line in enumerate(stream, start=1):
         text = line.strip().lstrip("\ufeff")
         if not text:
@@ -129,7 +123,7 @@ def _jsonl_rows(stream: TextIO, tz: ZoneInfo) -> Iterator[Row]:
             yield row
 
 
-def _json_array_rows(stream: TextIO, tz: ZoneInfo) -> Iterator[Row]:
+def _json_array_rows(stream: TextIO, tz: ZoneInfo) -> Iterator[Record]:
     """A whole-file JSON array of plays or listens (a ListenBrainz JSON export)."""
     try:
         document = json.loads(stream.read().lstrip("\ufeff"))
@@ -145,13 +139,15 @@ def _json_array_rows(stream: TextIO, tz: ZoneInfo) -> Iterator[Row]:
             yield row
 
 
-def _object_row(number: int, obj: Any, tz: ZoneInfo) -> Row | None:
-    """One JSON value as a play; None for the other records of a tastegraph export."""
+def _object_row(number: int, obj: Any, tz: ZoneInfo) -> Record | None:
+    """One JSON value as a play or a feedback; None for the other records of an export."""
     if not isinstance(obj, dict):
         return Row(number, None, "each line must be a JSON object")
     kind = obj.get("type")
+    if kind == "feedback":
+        return _feedback(number, obj.get("item"), obj.get("sentiment"), tz)
     if isinstance(kind, str) and kind in _EXPORT_RECORDS:
-        return None  # profile, token, feedback, tag, friend: not plays
+        return None  # profile, token, tag, friend: not plays
     if kind is not None and kind != "play":
         return Row(number, None, f"unknown record type {kind!r}")
     play = {key: value for key, value in obj.items() if key != "type" and key not in _DERIVED}
@@ -160,7 +156,7 @@ def _object_row(number: int, obj: Any, tz: ZoneInfo) -> Row | None:
         play["played_at"] = obj["local_time"]
     if "track_metadata" in play or "listened_at" in play:
         try:
-            play = _from_listenbrainz(play)
+            play = listen_to_play(play)
         except ValueError as exc:
             return Row(number, None, str(exc))
     if "played_at" in play:
@@ -171,50 +167,28 @@ def _object_row(number: int, obj: Any, tz: ZoneInfo) -> Row | None:
     return Row(number, play)
 
 
-def _from_listenbrainz(listen: dict[str, Any]) -> dict[str, Any]:
-    """A ListenBrainz listen (``listened_at`` and ``track_metadata``) as a play."""
-    meta = listen.get("track_metadata")
-    if not isinstance(meta, dict):
-        raise ValueError("a ListenBrainz listen needs track_metadata, an object")
-    info = meta.get("additional_info")
-    info = info if isinstance(info, dict) else {}
-    item: dict[str, Any] = {"kind": "track"}
-    for field, key in (
-        ("title", "track_name"),
-        ("artist", "artist_name"),
-        ("album", "release_name"),
-    ):
-        if meta.get(key) is not None:
-            item[field] = meta[key]
-    if info.get("recording_mbid"):
-        item["ids"] = {"musicbrainz": info["recording_mbid"]}
-    duration = _seconds(info.get("duration_ms"), 1000) or _seconds(info.get("duration"), 1)
-    if duration:
-        item["duration"] = duration
-    play: dict[str, Any] = {"item": item}
-    if listen.get("listened_at") is not None:
-        play["played_at"] = listen["listened_at"]
-    client = info.get("submission_client") or info.get("media_player")
-    if isinstance(client, str) and client.strip():
-        play["client"] = client.strip()
-    return play
+_SENTIMENTS = frozenset(s.value for s in Sentiment)
 
 
-def _seconds(value: Any, per_second: int) -> int | None:
-    """An optional duration; one that cannot be read is left out, not held against the play."""
-    if isinstance(value, bool):
-        return None
-    try:
-        seconds = int(float(value)) // per_second
-    except (TypeError, ValueError, OverflowError):
-        return None
-    return seconds if seconds > 0 else None
+def _feedback(number: int, item: Any, sentiment: Any, tz: ZoneInfo) -> FeedbackRow:
+    """A feedback record of a tastegraph export: the item, and love, hate or not_interested."""
+    if sentiment not in _SENTIMENTS:
+        return FeedbackRow(
+            number,
+            "love",
+            error=f"sentiment must be one of {', '.join(sorted(_SENTIMENTS))}, not {sentiment!r}",
+        )
+    if not isinstance(item, dict):
+        return FeedbackRow(number, str(sentiment), error="a feedback record needs item, an object")
+    if "starts_at" in item:
+        item = {**item, "starts_at": _time(item["starts_at"], tz)}
+    return FeedbackRow(number, str(sentiment), item=item)
 
 
 # -- CSV --------------------------------------------------------------------------------------
 
 
-def _csv_rows(stream: TextIO, tz: ZoneInfo) -> Iterator[Row]:
+def _csv_rows(stream: TextIO, tz: ZoneInfo) -> Iterator[Record]:
     consumed = 0
 
     def lines() -> Iterator[str]:
@@ -248,8 +222,14 @@ def _csv_rows(stream: TextIO, tz: ZoneInfo) -> Iterator[Row]:
         for name, value in zip(header, fields, strict=False):
             if name and not row.get(name):
                 row[name] = value.strip()
+        if row.get("record") == "feedback":
+            try:
+                yield _feedback(start, _csv_item(row, tz), row.get("sentiment"), tz)
+            except ValueError as exc:
+                yield FeedbackRow(start, "love", error=str(exc))
+            continue
         if row.get("record") not in (None, "", "play"):
-            continue  # feedback, tags and friends of a tastegraph CSV export
+            continue  # tags and friends of a tastegraph CSV export
         try:
             yield Row(start, _csv_play(row, tz))
         except ValueError as exc:
