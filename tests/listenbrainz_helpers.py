@@ -6,7 +6,7 @@ import json
 import time
 from typing import Any
 
-import httpx
+import httpx2 as httpx
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
