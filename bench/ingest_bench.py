@@ -25,29 +25,34 @@ one, user postgres); it is dropped afterwards, and skipped with the reason when 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import gc
 import http.client
-import math
 import os
 import platform
 import random
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import orjson
-import sqlalchemy as sa
+from _common import (
+    DEFAULT_PG_URL,
+    choices,
+    cli,
+    format_table,
+    freeze,
+    fresh_database,
+    make_catalogue,
+    median_of,
+    percentile,
+    postgres_problem,
+    tastegraph_server,
+    zipf_cumulative,
+)
 
 from tastegraph import migrations
 from tastegraph.accounts.schemas import UserCreate
@@ -55,73 +60,11 @@ from tastegraph.config import Mode, Settings
 from tastegraph.ingest.validation import validate_plays
 from tastegraph.runtime import Runtime
 
-DEFAULT_PG_URL = os.environ.get(
-    "TASTEGRAPH_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 PATHS = ("http", "service+validate", "service")
 PASSWORD = "bench-password"
 USER_ZONES = ("Europe/Berlin", "America/New_York", "Asia/Tokyo", "UTC", "Australia/Sydney")
-BIN = Path(sys.executable).parent
 
 # -- workload -----------------------------------------------------------------------------------
-
-_SYLLABLES = tuple(c + v for c in "bdfhjklmnrstvz" for v in "aeiou")
-_WORDS = tuple(
-    " ".join(
-        (
-            "love night heart fire blue dream light rain summer city star gold river wild",
-            "shadow dance ocean ghost silver storm midnight echo paper sky garden neon",
-            "stone velvet honey thunder glass winter",
-        )
-    ).split()
-)
-_ACCENTED = ("é", "ö", "ñ", "ø", "å", "ç")
-
-
-def _name(rng: random.Random, words: int) -> str:
-    parts = []
-    for _ in range(words):
-        word = "".join(rng.choice(_SYLLABLES) for _ in range(rng.randint(2, 3)))
-        if rng.random() < 0.1:
-            pos = rng.randrange(len(word))
-            word = word[:pos] + rng.choice(_ACCENTED) + word[pos + 1 :]
-        parts.append(word.capitalize())
-    return " ".join(parts)
-
-
-def _title(rng: random.Random) -> str:
-    words = [rng.choice(_WORDS) for _ in range(rng.randint(1, 4))]
-    title = " ".join(w.capitalize() for w in words)
-    if rng.random() < 0.05:
-        title += f" ({rng.choice(['Remastered', 'Live', 'Radio Edit'])})"
-    return title
-
-
-def make_catalogue(rng: random.Random, tracks: int) -> list[dict[str, Any]]:
-    """Item references for ``tracks`` distinct tracks, most popular first."""
-    artists = [_name(rng, rng.randint(1, 2)) for _ in range(max(tracks // 8, 2))]
-    albums = [(rng.choice(artists), _title(rng)) for _ in range(max(tracks // 10, 1))]
-    refs: dict[tuple[str, str, str], dict[str, Any]] = {}
-    while len(refs) < tracks:
-        artist, album = rng.choice(albums)
-        title = _title(rng)
-        performer = artist
-        if rng.random() < 0.05:
-            performer = f"{artist} feat. {rng.choice(artists)}"
-        key = (performer.casefold(), title.casefold(), album.casefold())
-        if key in refs:
-            continue
-        ref: dict[str, Any] = {"kind": "track", "title": title, "artist": performer}
-        if rng.random() < 0.9:
-            ref["album"] = album
-        if rng.random() < 0.8:
-            ref["duration"] = rng.randint(90, 480)
-        if rng.random() < 0.3:
-            ref["track_number"] = rng.randint(1, 16)
-        refs[key] = ref
-    catalogue = list(refs.values())
-    rng.shuffle(catalogue)
-    return catalogue
 
 
 @dataclass
@@ -160,12 +103,7 @@ def make_workload(
 ) -> Workload:
     rng = random.Random(seed)
     catalogue = make_catalogue(rng, tracks)
-    weights = [1 / (rank + 1) ** zipf for rank in range(len(catalogue))]
-    cumulative: list[float] = []
-    total = 0.0
-    for weight in weights:
-        total += weight
-        cumulative.append(total)
+    cumulative = zipf_cumulative(len(catalogue), zipf)
     names = {f"bench{i}": USER_ZONES[i % len(USER_ZONES)] for i in range(users)}
     sizes = [batch_size] * warmup_batches
     sizes += [min(batch_size, plays - done) for done in range(0, plays, batch_size)]
@@ -235,82 +173,12 @@ class Result:
         return self.plays / self.elapsed if self.elapsed else 0.0
 
 
-def percentile(values: list[float], share: float) -> float:
-    """Nearest-rank percentile."""
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    rank = min(max(math.ceil(share * len(ordered)), 1), len(ordered))
-    return ordered[rank - 1]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _cli(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run(
-        [str(BIN / "tastegraph"), *args], env=env, capture_output=True, text=True, check=False
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"tastegraph {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
-    return done.stdout
-
-
-@contextlib.contextmanager
-def _server(env: dict[str, str], log_path: Path) -> Iterator[int]:
-    port = _free_port()
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            [str(BIN / "tastegraph"), "serve", "--port", str(port)],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"the server exited:\n{log_path.read_text()[-3000:]}")
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-                conn.request("GET", "/openapi.json")
-                conn.getresponse().read()
-                conn.close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("the server did not answer within 60 s") from None
-                time.sleep(0.2)
-        yield port
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
 def _count(result: Result, report: dict[str, Any], size: int) -> None:
     result.accepted += report["accepted"]
     result.duplicates += report["duplicates"]
     result.rejected += report["rejected"]
     if report["accepted"] + report["duplicates"] + report["rejected"] != size:
         raise RuntimeError(f"a report does not cover its batch of {size}: {report}")
-
-
-def _freeze() -> None:
-    """Take the workload out of the garbage collector's sight.
-
-    Otherwise the collector walks 100,000 plays held by this process on every full
-    collection, and the in-process paths pay for the benchmark's own memory.
-    """
-    gc.collect()
-    gc.freeze()
 
 
 def run_http(backend: str, url: str, workload: Workload, workdir: Path) -> Result:
@@ -320,15 +188,15 @@ def run_http(backend: str, url: str, workload: Workload, workdir: Path) -> Resul
         "TASTEGRAPH_DATABASE_URL": url,
         "TASTEGRAPH_DATA_DIR": str(workdir / "data"),
     }
-    _cli(env, "db", "upgrade")
+    cli(env, "db", "upgrade")
     tokens = {}
     for name, zone in workload.users.items():
         created = orjson.loads(
-            _cli(env, "users", "create", name, "--password", PASSWORD, "--timezone", zone, "--json")
+            cli(env, "users", "create", name, "--password", PASSWORD, "--timezone", zone, "--json")
         )
         tokens[name] = created["token"]
     result = Result(backend, "http")
-    with _server(env, workdir / f"server-{backend}.log") as port:
+    with tastegraph_server(env, workdir / f"server-{backend}.log") as port:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
 
         def send(batch: Batch) -> dict[str, Any]:
@@ -402,7 +270,7 @@ def run_service(backend: str, url: str, workload: Workload, *, validate: bool) -
             record(batch, prepared(batch))
         # Without validation, the plays are validated before the clock starts.
         ready = [prepared(batch) for batch in workload.batches]
-        _freeze()
+        freeze()
         started = time.perf_counter()
         for batch, submissions in zip(workload.batches, ready, strict=True):
             t0 = time.perf_counter()
@@ -419,34 +287,6 @@ def run_service(backend: str, url: str, workload: Workload, *, validate: bool) -
 # -- databases ----------------------------------------------------------------------------------
 
 
-def postgres_problem(admin_url: str) -> str | None:
-    try:
-        engine = sa.create_engine(admin_url, connect_args={"connect_timeout": 3})
-        with engine.connect() as conn:
-            conn.execute(sa.text("select 1"))
-        engine.dispose()
-        return None
-    except Exception as exc:  # any failure means "not reachable", with why
-        return f"{type(exc).__name__}: {exc}".splitlines()[0]
-
-
-@contextlib.contextmanager
-def fresh_database(backend: str, workdir: Path, admin_url: str, label: str) -> Iterator[str]:
-    if backend == "sqlite":
-        yield f"sqlite:///{workdir / f'{label}.db'}"
-        return
-    name = f"tastegraph_bench_{os.getpid()}_{label.replace('+', '_')}_{uuid.uuid4().hex[:6]}"
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield sa.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 # -- output -------------------------------------------------------------------------------------
 
 
@@ -458,9 +298,8 @@ def run_once(backend: str, path: str, url: str, workload: Workload, workdir: Pat
 
 def median_run(runs: list[Result]) -> Result:
     """The run with the median throughput, knowing the others' range."""
-    ordered = sorted(runs, key=lambda r: r.rate)
-    middle = ordered[(len(ordered) - 1) // 2]
-    middle.spread = (ordered[0].rate, ordered[-1].rate)
+    middle, low, high = median_of(runs, lambda r: r.rate)
+    middle.spread = (low, high)
     return middle
 
 
@@ -494,26 +333,8 @@ def print_table(results: list[Result]) -> None:
         if repeated:
             row += (f"{r.spread[0]:,.0f} .. {r.spread[1]:,.0f}",)
         rows.append(row)
-    widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(header)]
-    align = ["<", "<", ">", ">", ">", ">", "<", "<"][: len(header)]
-
-    def line(cells: tuple[str, ...]) -> str:
-        return " | ".join(
-            f"{c:{a}{w}}" for c, a, w in zip(cells, align, widths, strict=True)
-        ).rstrip()
-
-    print(line(header))
-    print("-+-".join("-" * w for w in widths))
-    for row in rows:
-        print(line(row))
-
-
-def _choices(parser: argparse.ArgumentParser, given: str, known: tuple[str, ...]) -> list[str]:
-    chosen = [part.strip() for part in given.split(",") if part.strip()]
-    for name in chosen:
-        if name not in known:
-            parser.error(f"unknown choice {name!r}; pick from {', '.join(known)}")
-    return chosen
+    for line in format_table(header, rows, "<<>>>><<"[: len(header)]):
+        print(line)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -538,8 +359,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--keep", action="store_true", help="keep the work folder (logs, DBs)")
     args = parser.parse_args(argv)
-    backends = _choices(parser, args.backends, ("sqlite", "postgresql"))
-    paths = _choices(parser, args.paths, PATHS)
+    backends = choices(parser, args.backends, ("sqlite", "postgresql"))
+    paths = choices(parser, args.paths, PATHS)
 
     workload = make_workload(
         plays=args.plays,
@@ -551,7 +372,7 @@ def main(argv: list[str] | None = None) -> int:
         duplicates=args.duplicates,
         seed=args.seed,
     )
-    _freeze()
+    freeze()
     sync = os.environ.get("TASTEGRAPH_SQLITE_SYNCHRONOUS", "FULL")
     print(
         f"{workload.plays:,} plays in {len(workload.batches)} batches of {args.batch_size} "

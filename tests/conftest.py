@@ -99,7 +99,15 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
-    return Settings(mode=Mode.DEV, database_url=database_url, data_dir=tmp_path / "data")
+    # The background audience refresher and chart folder stay off in tests unless a test
+    # turns them on (charts are exact either way: they count unfolded plays from the log).
+    return Settings(
+        mode=Mode.DEV,
+        database_url=database_url,
+        data_dir=tmp_path / "data",
+        audience_refresh_seconds=0,
+        stats_fold_seconds=0,
+    )
 
 
 @pytest.fixture

@@ -40,6 +40,7 @@ from tastegraph.ingest.models import Feedback, Play, Sentiment
 from tastegraph.locales import normalize_locale
 from tastegraph.runtime import Runtime
 from tastegraph.social.models import Friendship
+from tastegraph.stats.rollups import Rollups, pending
 from tests.conftest import _truncate_postgres
 
 ANCHOR = datetime(2025, 3, 17, tzinfo=UTC)  # a Monday, a few weeks after a DST change
@@ -229,6 +230,10 @@ def test_load_writes_the_same_community_on_every_backend(
     assert first.counts["Play"] > 6000
     assert first.counts["ItemTag"] > 0
     assert first.counts["Friendship"] > 0
+    with runtime.db.unit_of_work() as session:
+        # The demo's plays are all counted into the chart rollups, exactly.
+        assert pending(session) == 0
+        assert Rollups(session).differences() == 0
     runtime.close()
 
     again = _fresh_runtime(database_url, tmp_path, request)

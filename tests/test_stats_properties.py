@@ -15,6 +15,8 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tastegraph.runtime import Runtime
+from tastegraph.stats.rollups import fold
 from tests.conftest import Account
 
 BASE = datetime(2024, 1, 1, tzinfo=UTC)
@@ -104,9 +106,14 @@ def _expected(
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(log=plays_strategy, window=window_strategy)
+@given(log=plays_strategy, window=window_strategy, folded=st.booleans())
 def test_user_charts_equal_a_recount(
-    client: TestClient, register: Any, log: list[tuple[int, int, bool]], window: tuple[int, int]
+    client: TestClient,
+    runtime: Runtime,
+    register: Any,
+    log: list[tuple[int, int, bool]],
+    window: tuple[int, int],
+    folded: bool,
 ) -> None:
     user: Account = register(f"prop{next(_names)}", timezone="America/Sao_Paulo")
     plays = [
@@ -119,6 +126,8 @@ def test_user_charts_equal_a_recount(
     ]
     response = client.post("/api/v1/plays/batch", json={"plays": plays}, headers=user.headers)
     assert response.status_code == 200, response.text
+    if folded:  # site-wide charts from the rollups, else (partly) from the log
+        fold(runtime.db)
     start = BASE + timedelta(hours=window[0])
     end = start + timedelta(hours=window[1])
     for level in LEVELS:

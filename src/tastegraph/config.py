@@ -75,6 +75,61 @@ class Settings(BaseSettings):
     """Requests each client (token, or address when anonymous) may make per window on the
     compatibility APIs."""
 
+    shout_rate_limit: int = Field(default=20, ge=1)
+    shout_rate_window_seconds: int = Field(default=60, ge=1)
+    """Shouts, replies and posts each person may write per window (administrators are not
+    limited); counted where the other rate limits are (Redis when ``redis_url`` is set)."""
+
+    shout_max_links: int = Field(default=2, ge=0)
+    """Links a shout may carry; more are refused as spam."""
+
+    recs_reload_seconds: float = Field(default=5.0, ge=0)
+    """How often a server looks for a newly trained recommendation version (a ``stat`` of the
+    ``current`` pointer under ``<data_dir>/recs``); a new one is swapped in without restart."""
+
+    recs_blas_threads: int = Field(default=1, ge=0)
+    """BLAS threads a server scores recommendation requests with (requests already run in
+    parallel); 0 leaves the library's default."""
+
+    recs_keep_versions: int = Field(default=3, ge=1)
+    """Trained versions kept on disk by ``tastegraph recs train``."""
+
+    recs_station_recent_days: int = Field(default=30, ge=0)
+    """Stations leave out what the user played in the last this many days."""
+
+    recs_station_per_group: int = Field(default=2, ge=1)
+    """Stations hold at most this many items of one artist, show, competition or outlet."""
+
+    recs_local_share: dict[str, dict[str, float]] = Field(default_factory=dict)
+    """Local-content quotas: country -> scope (domain, kind or ``mixed``) -> share, e.g.
+    ``{"FR": {"music": 0.4}}``: at least 40 % of music recommended in France is local."""
+
+    recs_local_languages: dict[str, list[str]] = Field(default_factory=dict)
+    """Country -> languages whose content counts as local there, replacing the built-in list."""
+
+    audience_refresh_seconds: float = Field(default=30.0, ge=0)
+    """How often a server re-evaluates materialised audience segments (so a rule segment is at
+    most a minute stale); 0 turns the background refresher off (tests, or when a separate
+    ``tastegraph audiences refresh`` job runs)."""
+
+    stats_fold_seconds: float = Field(default=1.0, ge=0)
+    """How often a server folds new plays into the chart rollups. Charts count the plays not
+    folded yet from the log, so they are exact either way; folding keeps them fast. 0 turns
+    the server's folder off (when a separate ``tastegraph stats fold`` job runs)."""
+
+    ads_currency: str = Field(default="EUR", pattern=r"^[A-Z]{3}$")
+    """ISO 4217 currency of every advertising budget, bid and floor."""
+
+    ads_index_refresh_seconds: float = Field(default=5.0, gt=0)
+    """How often a server reloads active line items and placements into its decision index
+    (changes made through the same server apply at once)."""
+
+    ads_redis_prefix: str = Field(default="tastegraph:ads", min_length=1)
+    """Prefix of the frequency-cap and budget counters in Redis (when ``redis_url`` is set)."""
+
+    ads_token_ttl_seconds: int = Field(default=86_400, ge=60)
+    """How long impression and click URLs of a decision stay valid."""
+
     @model_validator(mode="after")
     def _refuse_insecure_defaults(self) -> Settings:
         if self.mode is Mode.PRODUCTION and self.secret_key == DEFAULT_SECRET_KEY:
@@ -90,6 +145,11 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{self.data_dir / 'tastegraph.db'}"
+
+    @property
+    def recs_dir(self) -> Path:
+        """Where trained recommendation versions live."""
+        return self.data_dir / "recs"
 
     @property
     def is_sqlite(self) -> bool:

@@ -8,7 +8,14 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from tastegraph.accounts.models import User
 from tastegraph.accounts.services import AccountService
+from tastegraph.ads.counters import make_counters
+from tastegraph.ads.decision import AdEngine
+from tastegraph.ads.services import AdService, works_for_an_advertiser
+from tastegraph.ads.tokens import TokenSigner
+from tastegraph.audiences.interest import RecsItemVectors
+from tastegraph.audiences.services import AudienceService, RefreshReport
 from tastegraph.catalog.resolver import ResolutionCache
 from tastegraph.catalog.services import CatalogService
 from tastegraph.config import Settings
@@ -16,7 +23,18 @@ from tastegraph.ingest.presence import PresenceService
 from tastegraph.ingest.progress import ProgressService, move_playbacks_on_merge
 from tastegraph.ingest.services import IngestLimits, IngestService, move_plays_on_merge
 from tastegraph.ratelimit import RateLimiter, make_rate_limiter
-from tastegraph.social.services import SocialService
+from tastegraph.recs.artifacts import ArtifactStore
+from tastegraph.recs.errors import RecsError
+from tastegraph.recs.local_share import LocalSharePolicy
+from tastegraph.recs.services import RecsService
+from tastegraph.recs.serving import RecsHolder
+from tastegraph.social.events import EventService
+from tastegraph.social.feed import FeedService, MilestoneCache
+from tastegraph.social.groups import GroupService
+from tastegraph.social.notifications import NotificationService
+from tastegraph.social.services import Neighbours, SocialService
+from tastegraph.social.shouts import ShoutService, move_shouts_on_merge
+from tastegraph.stats.rollups import Rollups
 from tastegraph.stats.services import StatsService
 from tastegraph.storage.base import utcnow
 from tastegraph.storage.database import Database
@@ -34,6 +52,14 @@ class Services:
     stats: StatsService
     progress: ProgressService
     presence: PresenceService
+    recs: RecsService
+    audiences: AudienceService
+    notifications: NotificationService
+    groups: GroupService
+    shouts: ShoutService
+    feed: FeedService
+    events: EventService
+    ads: AdService
 
 
 @dataclass
@@ -46,6 +72,44 @@ class Runtime:
     resolution_cache: ResolutionCache = field(default_factory=ResolutionCache)
     clock: Callable[[], datetime] = utcnow
     """What time it is for ingest, progress and presence; tests set a controllable one."""
+    recs: RecsHolder = field(init=False)
+    """The trained recommendation version this process answers from (loaded lazily, swapped
+    when a new one is published)."""
+    local_share: LocalSharePolicy = field(init=False)
+    audience_managers: Callable[[User], bool] = works_for_an_advertiser
+    """Who may create and read segments besides administrators (the ads area's advertisers)."""
+    ads: AdEngine = field(init=False)
+    """The ad decision index, the cap and budget counters and the beacon signer."""
+    shout_limiter: RateLimiter = field(init=False)
+    """Shouts per person per window (``Settings.shout_rate_limit``)."""
+    milestones: MilestoneCache = field(default_factory=MilestoneCache)
+    """When people reached their play milestones, remembered a few minutes for feeds."""
+
+    def __post_init__(self) -> None:
+        self.shout_limiter = make_rate_limiter(
+            self.settings.redis_url,
+            self.settings.shout_rate_limit,
+            self.settings.shout_rate_window_seconds,
+        )
+        store = ArtifactStore(self.settings.recs_dir, keep=self.settings.recs_keep_versions)
+        self.recs = RecsHolder(
+            store,
+            check_seconds=self.settings.recs_reload_seconds,
+            blas_threads=self.settings.recs_blas_threads,
+        )
+        self.local_share = LocalSharePolicy.from_settings(
+            self.settings.recs_local_share, self.settings.recs_local_languages
+        )
+        self.ads = AdEngine(
+            db=self.db,
+            counters=make_counters(self.settings.redis_url, self.settings.ads_redis_prefix),
+            signer=TokenSigner(self.settings.secret_key),
+            clock=lambda: self.clock(),  # noqa: PLW0108 - tests swap self.clock later
+            refresh_seconds=self.settings.ads_index_refresh_seconds,
+            audience_lookup=lambda session, user: AudienceService(
+                session, clock=self.clock
+            ).segments_of(user.id),
+        )
 
     @classmethod
     def create(cls, settings: Settings) -> Runtime:
@@ -55,26 +119,90 @@ class Runtime:
         return cls(settings=settings, db=Database(settings), rate_limiter=limiter)
 
     def services(self, session: Session) -> Services:
+        rollups = Rollups(session)
         catalog = CatalogService(
             session,
             self.resolution_cache,
-            merge_hooks=(move_plays_on_merge, move_playbacks_on_merge),
+            restructure_hooks=(rollups.restructuring,),
+            merge_hooks=(move_plays_on_merge, move_playbacks_on_merge, move_shouts_on_merge),
         )
         limits = IngestLimits(
             future_skew=timedelta(seconds=self.settings.future_skew_seconds),
             now_playing_max=timedelta(seconds=self.settings.now_playing_max_seconds),
         )
-        ingest = IngestService(session, catalog, limits=limits, clock=self.clock)
-        return Services(
+        ingest = IngestService(
+            session,
+            catalog,
+            limits=limits,
+            clock=self.clock,
+            watchers=(rollups,),
+        )
+        notifications = NotificationService(session, clock=self.clock)
+        social = SocialService(session, notifications=notifications, clock=self.clock)
+        groups = GroupService(session, social, notifications, clock=self.clock)
+        shouts = ShoutService(
+            session,
+            social,
+            groups,
+            notifications,
+            limiter=self.shout_limiter,
+            max_links=self.settings.shout_max_links,
+            clock=self.clock,
+        )
+        services = Services(
             session=session,
-            accounts=AccountService(session),
+            accounts=AccountService(session, country_hooks=(rollups.country_changed,)),
             catalog=catalog,
             ingest=ingest,
-            social=SocialService(session),
+            social=social,
             stats=StatsService(session),
             progress=ProgressService(session, ingest, catalog, clock=self.clock),
             presence=PresenceService(session, clock=self.clock),
+            recs=RecsService(
+                session,
+                self.recs,
+                social,
+                policy=self.local_share,
+                recent_days=self.settings.recs_station_recent_days,
+                per_group=self.settings.recs_station_per_group,
+                clock=self.clock,
+            ),
+            audiences=AudienceService(
+                session,
+                clock=self.clock,
+                can_manage=self.audience_managers,
+                item_vectors=RecsItemVectors(self.recs),
+                provider=self.settings.public_url or "tastegraph",
+            ),
+            notifications=notifications,
+            groups=groups,
+            shouts=shouts,
+            feed=FeedService(session, social, shouts, milestones=self.milestones, clock=self.clock),
+            events=EventService(session, clock=self.clock),
+            ads=AdService(session, currency=self.settings.ads_currency),
         )
+        social.neighbours = _taste_neighbours(services.recs)
+        return services
+
+    def refresh_audiences(self, *, older_than: float | None = None) -> RefreshReport:
+        """One refresh of the materialised segments, in its own transaction (the CLI job and
+        the server's background refresher)."""
+        with self.db.unit_of_work(write=True) as session:
+            return self.services(session).audiences.refresh(older_than=older_than)
 
     def close(self) -> None:
+        self.ads.close()
         self.db.dispose()
+
+
+def _taste_neighbours(recs: RecsService) -> Neighbours:
+    """Friend suggestions from the recommender's taste neighbours, once a model is trained."""
+
+    def neighbours(user: User, limit: int) -> list[tuple[int, float]]:
+        try:
+            found = recs.neighbours(user, user, limit=limit)
+        except RecsError:
+            return []
+        return [(entry.user.id, entry.score) for entry in found.entries]
+
+    return neighbours

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from tastegraph.accounts.errors import (
@@ -29,6 +31,12 @@ from tastegraph.accounts.secrets import (
 from tastegraph.locales import default_timezone
 from tastegraph.storage.base import utcnow
 
+_log = logging.getLogger(__name__)
+
+CountryHook = Callable[[Session, int, str | None, str | None], None]
+"""Called with (session, user id, old country, new country) when a user's country changes, so
+figures kept per country (the geo chart rollups) follow. Wired by the composition root."""
+
 
 def name_key(name: str) -> str:
     return unicodedata.normalize("NFKC", name).casefold()
@@ -37,8 +45,9 @@ def name_key(name: str) -> str:
 class AccountService:
     """Reads and writes accounts inside the caller's unit of work. Never commits."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, *, country_hooks: Sequence[CountryHook] = ()) -> None:
         self.session = session
+        self.country_hooks = country_hooks
 
     def register(self, data: UserCreate, *, is_admin: bool = False) -> User:
         if self.find_by_name(data.name) is not None:
@@ -132,10 +141,23 @@ class AccountService:
             raise NotAuthenticated("The token has expired. Log in again.")
         if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
             # Throttled so that a busy scrobbler does not turn every read into a write.
-            self.session.execute(
-                update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now)
-            )
+            self._touch(token.id, now)
         return user
+
+    def _touch(self, token_id: int, now: datetime) -> None:
+        """Note when a token was last used; advisory, so it never fails the request.
+
+        On SQLite a read unit of work is a deferred transaction: if another connection (a
+        background job, another request) committed since it began, it cannot become a writer
+        (SQLITE_BUSY_SNAPSHOT). The savepoint lets the request go on with its reads.
+        """
+        try:
+            with self.session.begin_nested():
+                self.session.execute(
+                    update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now)
+                )
+        except OperationalError:
+            _log.debug("token %s: last_used_at not updated (database busy)", token_id)
 
     def authenticate_legacy(self, name: str, proves: Callable[[str], bool]) -> User | None:
         """The user called ``name`` if ``proves(md5 of one of their personal tokens)`` holds.
@@ -213,6 +235,9 @@ class AccountService:
             user.consent_updated_at = utcnow()
         if "email" in changes and changes["email"] is not None:
             changes["email"] = str(changes["email"])
+        if "country" in changes and changes["country"] != user.country:
+            for hook in self.country_hooks:
+                hook(self.session, user.id, user.country, changes["country"])
         for field, value in changes.items():
             setattr(user, field, value)
         return user

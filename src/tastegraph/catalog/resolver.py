@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Hashable, Iterable, Sequence
+from contextlib import AbstractContextManager, ExitStack
 from threading import Lock
 from typing import Any, TypeVarTuple
 
@@ -21,6 +22,11 @@ from tastegraph.catalog.specs import AnyRef, RefKey, Spec, ref_key, spec_for
 from tastegraph.storage.dialect import insert_or_ignore
 
 _ENRICHABLE = ("duration_seconds", "released_at", "original_language", "country")
+
+RestructureHook = Callable[[Session, Sequence[int]], AbstractContextManager[object]]
+"""Wraps a change to where items sit in the catalogue (a merge; a track learning its album):
+entered before the change with the ids of the items that change, left after it, so figures
+derived from the catalogue's shape (chart rollups) can follow. Wired by the composition root."""
 _CHUNK = 500
 _Ts = TypeVarTuple("_Ts")
 
@@ -149,9 +155,15 @@ class Learned:
 
 
 class Resolver:
-    def __init__(self, session: Session, cache: ResolutionCache) -> None:
+    def __init__(
+        self,
+        session: Session,
+        cache: ResolutionCache,
+        restructure_hooks: Sequence[RestructureHook] = (),
+    ) -> None:
         self.session = session
         self.cache = cache
+        self.restructure_hooks = restructure_hooks
         self.learned = Learned.of(session, cache)
 
     def resolve_refs(self, refs: Sequence[AnyRef]) -> list[int]:
@@ -355,6 +367,7 @@ class Resolver:
                 **dict(zip(_ENRICHABLE, attrs, strict=True)),
             }
         external: dict[tuple[str, str], int] = {}
+        updates: list[tuple[int, dict[str, Any]]] = []
         for (item_id, _), spec in unique.items():
             state = current.get(item_id)
             if state is None:
@@ -375,10 +388,11 @@ class Resolver:
             if spec.number is not None and state["number"] is None:
                 values["number"] = spec.number
             if values:
-                self.session.execute(update(Item).where(Item.id == item_id).values(**values))
+                updates.append((item_id, values))
                 state.update(values)
             for scheme_value in spec.ids.items():
                 external.setdefault(scheme_value, item_id)
+        self._update(updates)
         if external:
             self.session.execute(
                 insert_or_ignore(self.session, ExternalId.__table__),
@@ -387,6 +401,16 @@ class Resolver:
                     for (scheme, value), item_id in external.items()
                 ],
             )
+
+    def _update(self, updates: list[tuple[int, dict[str, Any]]]) -> None:
+        """Apply what items learned; new parents go through the restructure hooks."""
+        moved = sorted({item_id for item_id, values in updates if "parent_id" in values})
+        with ExitStack() as stack:
+            if moved:
+                for hook in self.restructure_hooks:
+                    stack.enter_context(hook(self.session, moved))
+            for item_id, values in updates:
+                self.session.execute(update(Item).where(Item.id == item_id).values(**values))
 
     def _chunked(
         self, make_query: Callable[[list[Any]], Select[*_Ts]], keys: list[Any]

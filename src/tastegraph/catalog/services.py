@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
@@ -13,7 +14,7 @@ from tastegraph.catalog.errors import ItemNotFound, MergeRefused
 from tastegraph.catalog.kinds import CreditRole, Domain, Kind
 from tastegraph.catalog.matching import identity
 from tastegraph.catalog.models import ExternalId, Item, ItemAlias, ItemCredit, ItemTag, Tag
-from tastegraph.catalog.resolver import Learned, ResolutionCache, Resolver
+from tastegraph.catalog.resolver import Learned, ResolutionCache, Resolver, RestructureHook
 from tastegraph.catalog.schemas import CreditOut, ItemBrief, ItemOut, ItemRef
 from tastegraph.catalog.specs import spec_for
 from tastegraph.storage.dialect import insert_or_ignore
@@ -38,16 +39,18 @@ class CatalogService:
         cache: ResolutionCache,
         *,
         merge_hooks: Sequence[MergeHook] = (),
+        restructure_hooks: Sequence[RestructureHook] = (),
     ) -> None:
         self.session = session
         self.cache = cache
         self.merge_hooks = merge_hooks
+        self.restructure_hooks = restructure_hooks
 
     # -- resolution -------------------------------------------------------------------------
 
     def resolve(self, refs: Sequence[ItemRef]) -> list[int]:
         """Find or create the item each reference names; ids in the order of ``refs``."""
-        return Resolver(self.session, self.cache).resolve_refs(refs)
+        return Resolver(self.session, self.cache, self.restructure_hooks).resolve_refs(refs)
 
     def lookup(self, ref: ItemRef) -> Item:
         """Find the item a reference names, without creating anything."""
@@ -403,7 +406,11 @@ class CatalogService:
             raise MergeRefused("An item cannot be merged into itself.")
         if source.kind != target.kind:
             raise MergeRefused(f"A {source.kind} cannot be merged into a {target.kind}.")
-        self._move_references(source.id, target.id)
+        with ExitStack() as stack:
+            for hook in self.restructure_hooks:
+                stack.enter_context(hook(self.session, [source.id, target.id]))
+            self._move_references(source.id, target.id)
+            self.session.flush()
         self.session.execute(
             update(Item).where(Item.merged_into_id == source.id).values(merged_into_id=target.id)
         )

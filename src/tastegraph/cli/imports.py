@@ -22,6 +22,7 @@ from tastegraph.ingest.validation import problems_from, validate_plays
 from tastegraph.portability import sources
 from tastegraph.portability.formats.base import FeedbackRow, Reading, Record, Row, UnreadableFile
 from tastegraph.runtime import Runtime
+from tastegraph.stats.rollups import fold
 
 _BATCH = 1000
 COUNTS = ("read", "accepted", "duplicate", "rejected")
@@ -152,6 +153,9 @@ def import_plays(
         except OSError as exc:
             fail("Cannot read the file", f"{path}: {exc.strerror or exc}")
         result.skipped, result.notes = reading.skipped, reading.notes
+        if result.counts["accepted"]:
+            # Count the new plays into the chart rollups now rather than on a server's watch.
+            fold(rt.db)
     _print_report(result, fmt)
     if report is not None:
         try:

@@ -4,7 +4,20 @@ from __future__ import annotations
 
 import typer
 
-from tastegraph.cli import apikeys, db, demo, export, imports, serve, users
+from tastegraph.cli import (
+    ads,
+    apikeys,
+    audiences,
+    db,
+    demo,
+    evaluate,
+    export,
+    imports,
+    recs,
+    serve,
+    stats,
+    users,
+)
 
 app = typer.Typer(
     name="tastegraph",
@@ -18,9 +31,14 @@ app.command("serve")(serve.serve)
 app.command("demo")(demo.demo)
 app.command("import")(imports.import_plays)
 app.command("export")(export.export)
+app.command("eval")(evaluate.evaluate)
 app.add_typer(db.app, name="db")
 app.add_typer(users.app, name="users")
 app.add_typer(apikeys.app, name="apikeys")
+app.add_typer(recs.app, name="recs")
+app.add_typer(audiences.app, name="audiences")
+app.add_typer(stats.app, name="stats")
+app.add_typer(ads.app, name="ads")
 
 
 def main() -> None:

@@ -15,6 +15,7 @@ from tastegraph.demo.config import DemoConfig
 from tastegraph.demo.generate import Community, generate
 from tastegraph.demo.store import Logins, Stored, store
 from tastegraph.runtime import Runtime
+from tastegraph.stats.rollups import fold
 
 __all__ = ["ADMIN_PASSWORD", "ADMIN_USER", "DEMO_PASSWORD", "DEMO_USER", "DemoConfig", "load"]
 
@@ -36,6 +37,8 @@ def load(runtime: Runtime, config: DemoConfig, log: Callable[..., Any] = print) 
     log("writing it to the database")
     logins = Logins(DEMO_PASSWORD, ADMIN_USER, ADMIN_PASSWORD)
     stored = store(runtime, community, logins, log)
+    folded = fold(runtime.db)
+    log(f"  {folded} plays counted into the chart rollups")
     return summary(community, stored)
 
 
@@ -47,7 +50,8 @@ def summary(community: Community, stored: Stored) -> str:
         f"{len(countries)} users in {len(set(countries))} countries "
         f"({abroad:.0%} outside the US); items: {kinds}; {stored.plays} plays; "
         f"{stored.friendships} friendships; {stored.tags} tags; {stored.loves} loves, "
-        f"{stored.hates} hates"
+        f"{stored.hates} hates; {stored.follows} follows, {stored.groups} groups, "
+        f"{stored.shouts} shouts"
     )
 
 

@@ -21,6 +21,7 @@ from tastegraph.demo.generate import Community
 from tastegraph.demo.items import moment
 from tastegraph.demo.opinions import Target
 from tastegraph.demo.plays import CLIENTS
+from tastegraph.demo.social import populate
 from tastegraph.ingest.models import Feedback, Sentiment
 from tastegraph.ingest.schemas import PlayIn, PlayStatus
 from tastegraph.ingest.services import Submission
@@ -53,6 +54,9 @@ class Stored:
     tags: int = 0
     loves: int = 0
     hates: int = 0
+    follows: int = 0
+    groups: int = 0
+    shouts: int = 0
     kinds: dict[str, int] = field(default_factory=dict)
 
 
@@ -72,9 +76,12 @@ def store(runtime: Runtime, community: Community, logins: Logins, log: Log) -> S
         stored.friendships = len(pairs)
         stored.tags = _tag(svc, community, stored)
         stored.loves, stored.hates = _feel(svc.session, community, stored)
+        social = populate(svc.session, community, users, stored.item_ids, svc.catalog.resolve)
+        stored.follows, stored.groups, stored.shouts = social.follows, social.groups, social.shouts
         rows = session.execute(select(Item.kind, func.count()).group_by(Item.kind))
         stored.kinds = dict(rows.all())
     log(f"  {stored.friendships} friendships, {stored.tags} tags, {stored.loves} loves")
+    log(f"  {stored.follows} follows, {stored.groups} groups, {stored.shouts} shouts")
     return stored
 
 

@@ -13,6 +13,8 @@ class Sentiment(StrEnum):
     LOVE = "love"
     HATE = "hate"
     NOT_INTERESTED = "not_interested"
+    BAD_RECOMMENDATION = "bad_recommendation"
+    """Said of a recommendation: never recommend it again (it does not count as a hate)."""
 
 
 class _PlayColumns:
@@ -51,7 +53,8 @@ class Play(_PlayColumns, Base):
         Index("uq_plays_user_item_time", "user_id", "item_id", "played_at", unique=True),
         Index("uq_plays_user_submission", "user_id", "submission_id", unique=True),
         Index("ix_plays_user_time", "user_id", "played_at"),
-        Index("ix_plays_item_time", "item_id", "played_at"),
+        # With the user: an item's listeners in a period come from the index alone.
+        Index("ix_plays_item_time_user", "item_id", "played_at", "user_id"),
         Index("ix_plays_time", "played_at"),
     )
 
@@ -84,7 +87,8 @@ class NowPlaying(Base):
 
 
 class Feedback(Base):
-    """Love, hate or not-interested: one current sentiment per user and item."""
+    """Love, hate, not-interested or bad recommendation: one current sentiment per user and
+    item."""
 
     __tablename__ = "feedback"
 
@@ -94,7 +98,7 @@ class Feedback(Base):
     item_id: Mapped[int] = mapped_column(
         ForeignKey("items.id", ondelete="CASCADE"), primary_key=True, index=True
     )
-    sentiment: Mapped[Sentiment] = mapped_column(EnumText(Sentiment))
+    sentiment: Mapped[Sentiment] = mapped_column(EnumText(Sentiment, 32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

@@ -317,12 +317,13 @@ class ProgressService:
         if entry is None:
             return False
         for model in _PLAY_MODELS:
-            self.session.execute(
-                delete(model).where(
+            self.ingest.delete_plays(
+                model,
+                [
                     model.user_id == user.id,
                     model.item_id == entry.item_id,
                     model.played_at == entry.started_at,
-                )
+                ],
             )
         self.session.delete(entry)
         return True

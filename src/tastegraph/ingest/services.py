@@ -10,10 +10,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from itertools import chain
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 import orjson
 from sqlalchemy import (
+    ColumnElement,
     Table,
     Text,
     and_,
@@ -75,6 +76,23 @@ class _Candidate:
     incognito: bool
 
 
+class PlayLogWatcher(Protocol):
+    """What keeps figures derived from the play log (the chart rollups) in step with it, in
+    the same transaction. Wired by the composition root; incognito plays are not reported."""
+
+    def recording(self, session: Session) -> None:
+        """Plays are about to be added to the log."""
+
+    def recorded(self, session: Session, play_ids: Sequence[int]) -> None:
+        """These plays were just added to the log."""
+
+    def removing(self, session: Session, where: Sequence[ColumnElement[bool]]) -> None:
+        """The plays matching ``where`` are about to be deleted."""
+
+    def removed(self, session: Session) -> None:
+        """Plays were deleted."""
+
+
 class IngestService:
     """Works inside the caller's unit of work and never commits."""
 
@@ -85,11 +103,13 @@ class IngestService:
         *,
         limits: IngestLimits | None = None,
         clock: Any = utcnow,
+        watchers: Sequence[PlayLogWatcher] = (),
     ) -> None:
         self.session = session
         self.catalog = catalog
         self.limits = limits or IngestLimits()
         self.clock = clock
+        self.watchers = watchers
 
     # -- plays ------------------------------------------------------------------------------
 
@@ -195,12 +215,7 @@ class IngestService:
                 self._row(user, cand, source, _local_offset(cand, offsets), created_at)
                 for cand in fresh
             ]
-            inserted: dict[tuple[int, datetime], int] = {}
-            for start in range(0, len(rows), 1000):
-                for play_id, item_id, played_at in _insert_plays(
-                    self.session, model, rows[start : start + 1000]
-                ):
-                    inserted[(item_id, played_at)] = play_id
+            inserted = self._insert(model, rows)
             for cand in fresh:
                 stored_id = inserted.get((cand.item_id, cand.played_at))
                 if stored_id is None:
@@ -215,6 +230,25 @@ class IngestService:
                         errors=[],
                     )
         self._end_now_playing(user, {c.item_id for c in candidates})
+
+    def _insert(
+        self, model: type[Play] | type[IncognitoPlay], rows: list[dict[str, Any]]
+    ) -> dict[tuple[int, datetime], int]:
+        """Insert the rows, skipping duplicates: (item id, played_at) -> id of what was new.
+        The watchers hear of new plays (not of incognito ones)."""
+        watchers = self.watchers if model is Play else ()
+        for watcher in watchers:
+            watcher.recording(self.session)
+        inserted: dict[tuple[int, datetime], int] = {}
+        for start in range(0, len(rows), 1000):
+            for play_id, item_id, played_at in _insert_plays(
+                self.session, model, rows[start : start + 1000]
+            ):
+                inserted[(item_id, played_at)] = play_id
+        if inserted:
+            for watcher in watchers:
+                watcher.recorded(self.session, list(inserted.values()))
+        return inserted
 
     def _end_now_playing(self, user: User, played: set[int]) -> None:
         """A play of what the user is playing now ends the now-playing state."""
@@ -250,11 +284,23 @@ class IngestService:
 
     def delete_play(self, user: User, play_id: int, *, incognito: bool = False) -> None:
         model = IncognitoPlay if incognito else Play
-        result = self.session.execute(
-            delete(model).where(model.id == play_id, model.user_id == user.id)
-        )
-        if result.rowcount == 0:  # type: ignore[attr-defined]
+        if self.delete_plays(model, [model.id == play_id, model.user_id == user.id]) == 0:
             raise PlayNotFound(f"You have no play with id {play_id}.")
+
+    def delete_plays(
+        self,
+        model: type[Play] | type[IncognitoPlay],
+        where: Sequence[ColumnElement[bool]],
+    ) -> int:
+        """Delete the plays matching ``where`` (telling the watchers first); how many went."""
+        if model is Play:
+            for watcher in self.watchers:
+                watcher.removing(self.session, where)
+        deleted = int(self.session.execute(delete(model).where(*where)).rowcount)  # type: ignore[attr-defined]
+        if model is Play:
+            for watcher in self.watchers:
+                watcher.removed(self.session)
+        return deleted
 
     def history(
         self,

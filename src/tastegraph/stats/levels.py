@@ -12,10 +12,11 @@ artists, albums, shows, competitions, teams or outlets count it for the item abo
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import ColumnElement, and_, case, literal
+from sqlalchemy import ColumnElement, and_, case, literal, select
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 from sqlalchemy.sql import Select
 
@@ -23,6 +24,7 @@ from tastegraph.catalog.kinds import CONSUMABLE, CreditRole, Kind
 from tastegraph.catalog.models import Item, ItemCredit
 from tastegraph.ingest.models import Play
 from tastegraph.stats.errors import UnsupportedLevel
+from tastegraph.storage.dialect import no_index
 
 _Select = TypeVar("_Select", bound="Select[*tuple[Any, ...]]")
 
@@ -44,16 +46,19 @@ class Target:
         return stmt.where(*self.where) if self.where else stmt
 
 
-def target_for(level: Kind) -> Target:
+def target_for(level: Kind, played_id: Any = None) -> Target:
+    """The item a play counts for at ``level``. ``played_id`` is the column holding the
+    played item's id: ``Play.item_id`` unless the plays were first counted per item."""
+    play_item = Play.item_id if played_id is None else played_id
     played = aliased(Item, name="played")
     if level in CONSUMABLE:
         return Target(
-            column=Play.item_id,
-            joins=[(played, played.id == Play.item_id)],
+            column=play_item,
+            joins=[(played, played.id == play_item)],
             where=[played.kind == level],
         )
     if level is Kind.ARTIST:
-        return _credited(CreditRole.MAIN)
+        return _credited(CreditRole.MAIN, play_item)
     if level is Kind.TEAM:
         credit = aliased(ItemCredit, name="credit")
         return Target(
@@ -62,7 +67,7 @@ def target_for(level: Kind) -> Target:
                 (
                     credit,
                     and_(
-                        credit.item_id == Play.item_id,
+                        credit.item_id == play_item,
                         credit.role.in_((CreditRole.HOME, CreditRole.AWAY)),
                     ),
                 )
@@ -73,12 +78,12 @@ def target_for(level: Kind) -> Target:
         return Target(
             column=parent.id,
             joins=[
-                (played, played.id == Play.item_id),
+                (played, played.id == play_item),
                 (parent, and_(parent.id == played.parent_id, parent.kind == level)),
             ],
         )
     if level in (Kind.SHOW, Kind.OUTLET):
-        middle = Kind.SEASON if level is Kind.SHOW else Kind.PROGRAMME
+        middle = _MIDDLE[level]
         parent = aliased(Item, name="parent")
         grand = aliased(Item, name="grand")
         column = case(
@@ -89,7 +94,7 @@ def target_for(level: Kind) -> Target:
         return Target(
             column=column,
             joins=[
-                (played, played.id == Play.item_id),
+                (played, played.id == play_item),
                 (parent, parent.id == played.parent_id),
             ],
             outer_joins=[(grand, grand.id == parent.parent_id)],
@@ -98,9 +103,53 @@ def target_for(level: Kind) -> Target:
     raise UnsupportedLevel(f"There are no charts of {level}s.")
 
 
-def _credited(role: CreditRole) -> Target:
+def played_for(level: Kind, target_ids: Sequence[int]) -> Select[int, int]:
+    """(item_id, target_id): the items whose plays count for each of ``target_ids`` (items
+    of ``level``) — ``target_for`` read the other way, for looking plays up by item."""
+    if level in CONSUMABLE:  # a chart's items of the level are of that kind
+        return select(Item.id.label("item_id"), Item.id.label("target_id")).where(
+            Item.id.in_(target_ids)
+        )
+    if level in (Kind.ARTIST, Kind.TEAM):
+        roles = (CreditRole.MAIN,) if level is Kind.ARTIST else (CreditRole.HOME, CreditRole.AWAY)
+        return select(
+            ItemCredit.item_id.label("item_id"), ItemCredit.credited_id.label("target_id")
+        ).where(ItemCredit.credited_id.in_(target_ids), ItemCredit.role.in_(roles))
+    parent = aliased(Item, name="parent")
+    children = cast(
+        Select[int, int],
+        select(Item.id.label("item_id"), Item.parent_id.label("target_id"))
+        .join(parent, parent.id == Item.parent_id)
+        .where(Item.parent_id.in_(target_ids), no_index(parent.kind) == level),
+    )
+    if level in (Kind.ALBUM, Kind.SEASON, Kind.COMPETITION):
+        return children
+    if level in (Kind.SHOW, Kind.OUTLET):
+        child, middle, grand = (
+            aliased(Item, name="child"),
+            aliased(Item, name="middle"),
+            aliased(Item, name="grand"),
+        )
+        grandchildren = (
+            select(child.id, middle.parent_id)
+            .join(middle, middle.id == child.parent_id)
+            .join(grand, grand.id == middle.parent_id)
+            .where(
+                middle.parent_id.in_(target_ids),
+                no_index(middle.kind) == _MIDDLE[level],
+                no_index(grand.kind) == level,
+            )
+        )
+        return children.union_all(grandchildren)  # type: ignore[return-value]  # a compound select
+    raise UnsupportedLevel(f"There are no charts of {level}s.")
+
+
+_MIDDLE = {Kind.SHOW: Kind.SEASON, Kind.OUTLET: Kind.PROGRAMME}
+
+
+def _credited(role: CreditRole, play_item: Any) -> Target:
     credit = aliased(ItemCredit, name="credit")
     return Target(
         column=credit.credited_id,
-        joins=[(credit, and_(credit.item_id == Play.item_id, credit.role == role))],
+        joins=[(credit, and_(credit.item_id == play_item, credit.role == role))],
     )

@@ -1,15 +1,27 @@
 """The stats service behind every interface: charts, totals and weekly charts.
 
-Every figure is counted from the play log (incognito plays are stored apart and never
-counted), so a chart always equals a recount of the log.
+Every figure equals a recount of the play log (incognito plays are stored apart and never
+counted). A user's charts count their plays; site-wide and geo charts add up the rollups the
+write path keeps (``rollups.py``), with raw plays at the window's edges (``spans.py``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Integer,
+    Select,
+    Subquery,
+    cast,
+    func,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from tastegraph.accounts.models import User
@@ -17,8 +29,11 @@ from tastegraph.catalog.kinds import Kind
 from tastegraph.catalog.matching import identity
 from tastegraph.catalog.models import Item, ItemTag, Tag
 from tastegraph.ingest.models import Play
-from tastegraph.stats.levels import target_for
+from tastegraph.stats.levels import played_for, target_for
+from tastegraph.stats.models import ChartCount, ChartState, CountryChartCount, Grain
 from tastegraph.stats.periods import Window, week_starts
+from tastegraph.stats.spans import Extent, Piece, plan
+from tastegraph.storage.dialect import no_index
 
 
 @dataclass(frozen=True)
@@ -60,60 +75,239 @@ class StatsService:
         limit: int = 50,
         offset: int = 0,
     ) -> Chart:
-        """The most played items of a level, for one user or everyone, in a time window."""
-        target = target_for(level)
-        item_id = target.column.label("item_id")
-        base = target.apply(select(item_id, Play.user_id.label("user_id")).select_from(Play))
-        base = base.where(*self._filters(user, window, country))
+        """The most played items of a level, for one user or everyone, in a time window.
+
+        A user's chart counts their plays (an index on user and time finds them, and they
+        are counted per item before they are mapped to the level). Site-wide and geo charts
+        sum the rollups over the window's UTC days, months and years, with the raw plays at
+        its edges (``spans.py``); listeners are counted for the page's items only.
+        """
+        tag_ids = None
         if tag is not None:
             tag_ids = (
                 select(ItemTag.item_id)
                 .join(Tag, Tag.id == ItemTag.tag_id)
                 .where(Tag.key == identity(tag)[:64])
             )
-            base = base.where(target.column.in_(tag_ids))
-        rows_q = base.subquery()
         counted = (
-            select(
-                rows_q.c.item_id,
-                func.count().label("plays"),
-                func.count(rows_q.c.user_id.distinct()).label("listeners"),
-            )
-            .group_by(rows_q.c.item_id)
-            .order_by(func.count().desc(), rows_q.c.item_id)
+            self._user_counts(level, user, window, country, tag_ids)
+            if user is not None
+            else self._site_counts(level, window, country, tag_ids)
+        )
+        if counted is None:
+            return Chart(entries=[], total=0, window=window)
+        page = (
+            select(counted.c.item_id, counted.c.plays, func.count().over().label("total"))
+            .order_by(counted.c.plays.desc(), counted.c.item_id)
             .limit(limit)
             .offset(offset)
         )
-        rows = self.session.execute(counted).all()
-        total = self.session.scalar(select(func.count(rows_q.c.item_id.distinct()))) or 0
-        items = self._items([r.item_id for r in rows])
+        rows = self.session.execute(page).all()
+        if rows:
+            total = rows[0].total
+        else:
+            total = self.session.scalar(select(func.count()).select_from(counted)) or 0
+        ids = [r.item_id for r in rows]
+        if user is not None:
+            listeners = dict.fromkeys(ids, 1)
+        else:
+            listeners = self._listeners(level, ids, window, country)
+        items = self._items(ids)
         entries = [
             ChartEntry(
-                item=items[r.item_id], plays=r.plays, listeners=r.listeners, rank=offset + i + 1
+                item=items[r.item_id],
+                plays=r.plays,
+                listeners=listeners.get(r.item_id, 0),
+                rank=offset + i + 1,
             )
             for i, r in enumerate(rows)
             if r.item_id in items
         ]
         return Chart(entries=entries, total=total, window=window)
 
+    def _user_counts(
+        self,
+        level: Kind,
+        user: User,
+        window: Window | None,
+        country: str | None,
+        tag_ids: Select[int] | None,
+    ) -> Subquery:
+        """(item_id, plays) of the level's items in one user's plays."""
+        # All of them: the (user, item, time) index hands them over grouped by item. A period:
+        # the (user, time) index finds the few in it (and SQLite must not be tempted to walk
+        # the first index to save the sort).
+        played_item = (
+            Play.item_id if window is None or window.start is None else no_index(Play.item_id)
+        )
+        per_item = (
+            select(played_item.label("item_id"), func.count().label("plays"))
+            .where(*self._filters(user, window, country))
+            .group_by(played_item)
+            .subquery("per_item")
+        )
+        target = target_for(level, per_item.c.item_id)
+        stmt = target.apply(
+            select(
+                target.column.label("item_id"), _whole(func.sum(per_item.c.plays)).label("plays")
+            ).select_from(per_item)
+        )
+        if tag_ids is not None:
+            stmt = stmt.where(target.column.in_(tag_ids))
+        return stmt.group_by(target.column).subquery("counted")
+
+    def _site_counts(
+        self,
+        level: Kind,
+        window: Window | None,
+        country: str | None,
+        tag_ids: Select[int] | None,
+    ) -> Subquery | None:
+        """(item_id, plays) of the level's items in everyone's plays, from the rollups and
+        the raw plays at the window's edges; None when there are no plays at all."""
+        first, last = self.session.execute(
+            select(
+                select(func.min(Play.played_at)).scalar_subquery(),
+                select(func.max(Play.played_at)).scalar_subquery(),
+            )
+        ).one()
+        if first is None:
+            return None
+        extent = Extent(_aware(first), _aware(last))
+        start, end = (window.start, window.end) if window is not None else (None, None)
+        # The rollups count the plays up to the watermark; the raw pieces count those too,
+        # and the plays after it are counted raw over the whole window. Read in the same
+        # statement, the watermark and the rollups agree.
+        through = func.coalesce(select(ChartState.counted_through).scalar_subquery(), 0)
+        # The watermark read a moment ago: a lower bound the index can use (a fold since then
+        # only moves it on; the statement's own reading decides).
+        through_hint = self.session.scalar(select(ChartState.counted_through)) or 0
+
+        def raw(sign: int, begin: datetime | None, stop: datetime | None, counted: bool) -> Any:
+            # Counted per played item first, then mapped to the level. Counted plays are found
+            # by time; the plays after the watermark by id (``no_index`` keeps SQLite from
+            # choosing the other index, or walking the item index to save a sort).
+            if counted:
+                when = [no_index(Play.id) <= through]
+                at: Any = Play.played_at
+            else:
+                when = [Play.id > through_hint, Play.id > through]
+                at = no_index(Play.played_at)
+            if begin is not None:
+                when.append(at >= begin)
+            if stop is not None:
+                when.append(at < stop)
+            played_item = no_index(Play.item_id)
+            # An integer count: PostgreSQL sums integers as bigints, bigints as numerics.
+            plays = cast(func.count(), Integer).label("plays")
+            per_item_plays = select(played_item.label("item_id"), plays)
+            per_item = (
+                _of_country(per_item_plays, country)
+                .where(*when)
+                .group_by(played_item)
+                .subquery("per_item")
+            )
+            target = target_for(level, per_item.c.item_id)
+            part = target.apply(
+                select(
+                    target.column.label("item_id"), (per_item.c.plays * sign).label("plays")
+                ).select_from(per_item)
+            )
+            return part if tag_ids is None else part.where(target.column.in_(tag_ids))
+
+        parts: list[Any] = [raw(1, start, end, counted=False)]
+        for piece in plan(start, end, extent):
+            if piece.grain is None:
+                parts.append(raw(piece.sign, piece.start, piece.end, counted=True))
+                continue
+            part = self._rollup_rows(level, piece, country)
+            if tag_ids is not None:
+                part = part.where(part.selected_columns.item_id.in_(tag_ids))
+            parts.append(part)
+        pieces = union_all(*parts).subquery("pieces")
+        return (
+            select(pieces.c.item_id, _whole(func.sum(pieces.c.plays)).label("plays"))
+            .group_by(pieces.c.item_id)
+            .having(func.sum(pieces.c.plays) > 0)
+            .subquery("counted")
+        )
+
+    @staticmethod
+    def _rollup_rows(level: Kind, piece: Piece, country: str | None) -> Select[int, int]:
+        """(item_id, signed plays) of one bucket piece, site-wide or of one country."""
+        model: type[ChartCount] | type[CountryChartCount] = (
+            ChartCount if country is None else CountryChartCount
+        )
+        where = [model.level == level, model.grain == piece.grain]
+        # As plain as possible, for PostgreSQL's estimates: ``all`` has one bucket.
+        if piece.grain is Grain.ALL:
+            pass
+        elif piece.first == piece.last:
+            where.append(model.bucket == piece.first)
+        else:
+            where.append(model.bucket.between(piece.first, piece.last))
+        if country is not None:
+            where.append(CountryChartCount.country == country)
+        return select(
+            model.item_id.label("item_id"), (model.plays * piece.sign).label("plays")
+        ).where(*where)
+
+    def _listeners(
+        self, level: Kind, ids: list[int], window: Window | None, country: str | None
+    ) -> dict[int, int]:
+        """Distinct listeners of each of ``ids`` (items of ``level``) in the window, from the
+        (item, time, user) index: each listener once per item, then (for a geo chart) the
+        ones living in the country."""
+        if not ids:
+            return {}
+        played = played_for(level, ids).subquery("played")
+        pairs = (
+            select(played.c.target_id, Play.user_id)
+            .select_from(played)
+            .join(Play, Play.item_id == played.c.item_id)
+            .where(*self._filters(None, window, None))
+            .distinct()
+            .subquery("pairs")
+        )
+        stmt = select(pairs.c.target_id, func.count()).select_from(pairs)
+        if country is not None:
+            stmt = stmt.join(User, User.id == pairs.c.user_id).where(User.country == country)
+        rows = self.session.execute(stmt.group_by(pairs.c.target_id)).all()
+        return {int(target_id): int(listeners) for target_id, listeners in rows}
+
+    def _totals(
+        self,
+        level: Kind,
+        ids: list[int],
+        window: Window | None,
+        country: str | None,
+        user: User | None,
+    ) -> dict[int, ItemTotals]:
+        """Plays and distinct listeners of each of ``ids`` (items of ``level``), from the raw
+        plays of what counts for them, looked up by item (an index on item and time)."""
+        if not ids:
+            return {}
+        played = played_for(level, ids).subquery("played")
+        rows = _of_country(
+            select(played.c.target_id, Play.user_id)
+            .select_from(played)
+            .join(Play, Play.item_id == played.c.item_id),
+            country,
+        ).where(*self._filters(user, window, None))
+        counted = rows.subquery("counted")
+        stmt = select(
+            counted.c.target_id, func.count(), func.count(counted.c.user_id.distinct())
+        ).group_by(counted.c.target_id)
+        return {
+            int(target_id): ItemTotals(int(plays), int(listeners))
+            for target_id, plays, listeners in self.session.execute(stmt).all()
+        }
+
     def item_totals(
         self, level: Kind, item_ids: list[int], *, user: User | None = None
     ) -> dict[int, ItemTotals]:
         """Plays and distinct listeners of items (for one user: that user's plays)."""
-        if not item_ids:
-            return {}
-        target = target_for(level)
-        item_id = target.column.label("item_id")
-        stmt = target.apply(
-            select(
-                item_id,
-                func.count().label("plays"),
-                func.count(Play.user_id.distinct()).label("listeners"),
-            ).select_from(Play)
-        )
-        stmt = stmt.where(target.column.in_(item_ids), *self._filters(user, None, None))
-        stmt = stmt.group_by(target.column)
-        found = {r.item_id: ItemTotals(r.plays, r.listeners) for r in self.session.execute(stmt)}
+        found = self._totals(level, item_ids, None, None, user)
         return {i: found.get(i, ItemTotals(0, 0)) for i in item_ids}
 
     def play_count(self, user: User, window: Window | None = None) -> int:
@@ -159,7 +353,23 @@ class StatsService:
         }
 
 
+_AnySelect = TypeVar("_AnySelect", bound="Select[*tuple[Any, ...]]")
+
+
+def _of_country(stmt: _AnySelect, country: str | None) -> _AnySelect:
+    """Only the plays of the listeners of ``country`` (joined from the plays, so the plays
+    are found first)."""
+    if country is None:
+        return stmt
+    return stmt.join(User, User.id == Play.user_id).where(User.country == country)
+
+
 def _aware(moment: datetime) -> datetime:
     from datetime import UTC
 
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _whole(total: ColumnElement[Any]) -> ColumnElement[int]:
+    """A sum of counts as an integer: PostgreSQL sums BIGINT into NUMERIC (a Decimal)."""
+    return cast(total, BigInteger)

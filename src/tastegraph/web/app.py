@@ -11,6 +11,7 @@ from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel, ConfigDict, Field
 
 import tastegraph
+from tastegraph.audiences.refresher import Refresher
 from tastegraph.config import Settings
 from tastegraph.ingest.schemas import PlayIn
 from tastegraph.migrations import ensure_migrated
@@ -18,8 +19,23 @@ from tastegraph.protocols.audioscrobbler import api as audioscrobbler
 from tastegraph.protocols.lastfm import api as lastfm
 from tastegraph.protocols.listenbrainz import api as listenbrainz
 from tastegraph.runtime import Runtime
+from tastegraph.stats.folder import Folder
 from tastegraph.web import errors, pages
-from tastegraph.web.api import accounts, catalog, plays, progress, stats
+from tastegraph.web.api import (
+    accounts,
+    catalog,
+    feed,
+    groups,
+    notifications,
+    plays,
+    progress,
+    recs,
+    shouts,
+    social,
+    stats,
+)
+from tastegraph.web.api import ads as ads_api
+from tastegraph.web.api import audiences as audiences_api
 
 
 class PlayBatchIn(BaseModel):
@@ -37,7 +53,16 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        refresher = Refresher(runtime.refresh_audiences, settings.audience_refresh_seconds)
+        refresher.start()
+        _app.state.audience_refresher = refresher
+        folder = Folder(runtime.db, settings.stats_fold_seconds)
+        folder.start()
+        _app.state.chart_folder = folder
+        runtime.recs.warm_up()  # load the trained recommendations before the first request
         yield
+        folder.stop()
+        refresher.stop()
         runtime.close()
 
     app = FastAPI(
@@ -48,11 +73,20 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
     )
     app.state.runtime = runtime
     errors.install(app)
+    ads_api.install(app)  # ad decisions and beacons first: the busiest routes
     app.include_router(accounts.router)
     app.include_router(plays.router)
     app.include_router(catalog.router)
     app.include_router(progress.router)
     app.include_router(stats.router)
+    app.include_router(recs.router)
+    app.include_router(audiences_api.router)
+    app.include_router(ads_api.router)
+    app.include_router(social.router)
+    app.include_router(groups.router)
+    app.include_router(shouts.router)
+    app.include_router(feed.router)
+    app.include_router(notifications.router)
     app.include_router(lastfm.router)
     app.include_router(listenbrainz.router)
     app.include_router(audioscrobbler.router)

@@ -11,9 +11,12 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tastegraph.accounts import errors as accounts
+from tastegraph.ads import errors as ads
+from tastegraph.audiences import errors as audiences
 from tastegraph.catalog import errors as catalog
 from tastegraph.errors import TastegraphError
 from tastegraph.ingest import errors as ingest
+from tastegraph.recs import errors as recs
 from tastegraph.social import errors as social
 from tastegraph.stats import errors as stats
 from tastegraph.storage import errors as storage
@@ -44,9 +47,44 @@ STATUS: dict[type[TastegraphError], int] = {
     ingest.CheckinActive: 409,
     ingest.PlaybackNotFound: 404,
     social.AlreadyFriends: 409,
+    social.FriendRequestNotFound: 404,
+    social.InvalidSocialAction: 422,
+    social.GroupNotFound: 404,
+    social.MembersOnly: 404,
+    social.GroupNameTaken: 409,
+    social.AlreadyMember: 409,
+    social.InvitationNotFound: 404,
+    social.LastOwner: 409,
+    social.TopicNotFound: 404,
+    social.ShoutNotFound: 404,
+    social.InvalidShout: 422,
+    social.ShoutRateLimited: 429,
+    social.ReportNotFound: 404,
+    social.NotificationNotFound: 404,
     storage.DatabaseNotMigrated: 503,
     stats.InvalidPeriod: 422,
     stats.UnsupportedLevel: 422,
+    recs.InvalidRecsRequest: 422,
+    recs.ModelNotTrained: 503,
+    recs.ArtifactError: 503,
+    recs.DatasetError: 422,
+    audiences.InvalidRule: 422,
+    audiences.SegmentNotFound: 404,
+    audiences.SegmentForbidden: 403,
+    audiences.InvalidConsent: 422,
+    audiences.InvalidLookalike: 422,
+    ads.AdvertiserNotFound: 404,
+    ads.CampaignNotFound: 404,
+    ads.LineItemNotFound: 404,
+    ads.CreativeNotFound: 404,
+    ads.PlacementNotFound: 404,
+    ads.PlacementKeyTaken: 409,
+    ads.NotAnAdvertiser: 403,
+    ads.InvalidAdData: 422,
+    ads.InvalidReport: 422,
+    ads.InvalidBidRequest: 400,
+    ads.AdTokenInvalid: 404,
+    ads.AdTokenExpired: 410,
 }
 
 _HTTP_CODES = {
@@ -81,6 +119,8 @@ def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> JS
         **extra,
     }
     headers = {"WWW-Authenticate": 'Bearer realm="tastegraph"'} if status == 401 else None
+    if status == 429 and "retry_after" in extra:
+        headers = {"Retry-After": str(extra["retry_after"])}
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 

@@ -43,7 +43,7 @@ class FeedbackRow:
 
     line: int
     sentiment: str
-    """A ``Sentiment`` value: love, hate or not_interested."""
+    """A ``Sentiment`` value: love, hate, not_interested or bad_recommendation."""
     item: dict[str, Any] | None = None
     """The item, in the shape of ItemRef."""
     mbid: str | None = None

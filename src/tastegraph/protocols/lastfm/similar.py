@@ -1,8 +1,9 @@
-"""Similar artists and tracks: where a recommendation service will plug in.
+"""Similar artists and tracks (``artist.getSimilar``, ``track.getSimilar``, the ``<similar>``
+of ``artist.getInfo``), answered by the recommendation service.
 
-There is no similarity model yet, so both answer nothing and the methods return Last.fm's
-empty-but-valid containers (``<similarartists artist="X"></similarartists>``). A recs service
-only has to replace these two functions; the handlers render whatever they return.
+Matches are 0..1 with the closest item at 1, as Last.fm shows them. Before a model is trained
+(``tastegraph recs train``), or for an item the model does not know yet, the lists are empty
+but valid (``<similarartists artist="X"></similarartists>``).
 """
 
 from __future__ import annotations
@@ -14,17 +15,9 @@ Similar = list[tuple[Item, float]]
 """Items with their match, 0..1, best first."""
 
 
-def similar_artists(
-    svc: Services,  # noqa: ARG001 - the signature a recs service will implement
-    artist: Item,  # noqa: ARG001
-    limit: int,  # noqa: ARG001
-) -> Similar:
-    return []
+def similar_artists(svc: Services, artist: Item, limit: int) -> Similar:
+    return svc.recs.similar(artist, limit).entries
 
 
-def similar_tracks(
-    svc: Services,  # noqa: ARG001
-    track: Item,  # noqa: ARG001
-    limit: int,  # noqa: ARG001
-) -> Similar:
-    return []
+def similar_tracks(svc: Services, track: Item, limit: int) -> Similar:
+    return svc.recs.similar(track, limit).entries

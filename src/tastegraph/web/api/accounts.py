@@ -59,8 +59,16 @@ def me(request: Request, runtime: RuntimeDep) -> UserPrivate:
 def update_me(data: UserUpdate, request: Request, runtime: RuntimeDep) -> UserPrivate:
     """Change settings: profile, locale, time zone, privacy, incognito, consent, password."""
     with unit_of_work(runtime, write=True) as svc:
-        user = require_user(svc, request)
-        return user_private(svc.accounts.update(user, data))
+        user = svc.accounts.update(require_user(svc, request), data)
+        # Consent and age go through the audiences service: audit log, segments left at once.
+        if data.consent_ad_profiling is not None:
+            consent = data.consent_ad_profiling
+            svc.audiences.set_consent(
+                user, profiling=consent, personalised_ads=consent, source="settings"
+            )
+        elif data.model_fields_set & {"birth_year", "country", "locale", "timezone"}:
+            svc.audiences.account_changed(user)
+        return user_private(user)
 
 
 @router.get("/me/tokens")

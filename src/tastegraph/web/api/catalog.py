@@ -78,7 +78,8 @@ def tag_item(item_id: int, data: TagsIn, request: Request, runtime: RuntimeDep) 
 def set_feedback(
     item_id: int, data: FeedbackIn, request: Request, runtime: RuntimeDep
 ) -> FeedbackOut:
-    """Love, hate or mark an item not interesting. One sentiment per item replaces the last."""
+    """Love, hate, mark an item not interesting or a bad recommendation. One sentiment per item
+    replaces the last; recommendations take it into account from the next answer on."""
     with unit_of_work(runtime, write=True) as svc:
         user = require_user(svc, request)
         entry, item = svc.ingest.set_feedback(user, item_id, data.sentiment)

@@ -365,9 +365,11 @@ def top_listeners(
         listeners = SiteStats(svc.session).top_listeners(
             item.kind, item.id, viewer=viewer, start=window.start, end=window.end, limit=limit
         )
+        hidden = svc.social.hidden_ids(viewer)  # blocks hide people from each other
         return [
             ListenerOut(user=lst.user.name, url=f"/api/v1/users/{lst.user.name}", plays=lst.plays)
             for lst in listeners
+            if lst.user.id not in hidden
         ]
 
 

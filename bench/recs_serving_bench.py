@@ -1,0 +1,442 @@
+"""Recommendation serving at 100,000 items: online latency and batch throughput.
+
+    .venv/bin/python bench/recs_serving_bench.py                 # everything (a few minutes)
+    .venv/bin/python bench/recs_serving_bench.py --paths core,batch --items 50000
+
+Three paths, each on the same synthetic catalogue (``--items`` tracks by ``--items / 10``
+artists, Zipf popularity inside taste clusters):
+
+* ``core``: the model alone, as ``RecsService`` calls it for one request: a user's row (their
+  ~``--per-user`` items) scored through ``Recommender.score`` (ALS folds the row in), played
+  items masked, the top 50 taken. Also the bare brute-force dot product of one user vector with
+  every item vector, for reference.
+* ``service``: ``RecsService.recommend`` in-process against a SQLite database holding the
+  catalogue, ``--db-users`` users and their plays, with the artifact written by
+  ``tastegraph.recs.artifacts.train``: the user's plays and feedback read from the database,
+  fold-in, masks, explanations, items loaded. ``http`` adds the API (FastAPI's TestClient, in
+  process: routing, auth, JSON).
+* ``batch``: top 50 for ``--users`` users in batches of ``--batch`` rows: ``score`` of the
+  batch (one matrix product), played items masked, ``top_n``.
+
+p50/p99 are over ``--queries`` requests for random users, after 50 warm-up requests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy import sparse
+
+PATHS = ("core", "service", "http", "batch")
+
+
+def synthetic(
+    n_users: int, n_items: int, per_user: int, seed: int = 0
+) -> tuple[sparse.csr_matrix, np.ndarray[Any, Any]]:
+    """users x items play counts: 50 taste clusters, Zipf popularity inside each."""
+    rng = np.random.default_rng(seed)
+    clusters = 50
+    item_cluster = rng.integers(0, clusters, n_items)
+    members = [np.flatnonzero(item_cluster == c) for c in range(clusters)]
+    for m in members:
+        rng.shuffle(m)
+    user_cluster = rng.integers(0, clusters, n_users)
+    rows, cols = [], []
+    for u in range(n_users):
+        own = members[user_cluster[u]]
+        k = max(3, int(rng.poisson(per_user)))
+        n_own = int(k * 0.8)
+        zipf = np.minimum(rng.zipf(1.3, n_own) - 1, len(own) - 1)
+        picks = np.concatenate([own[zipf], rng.integers(0, n_items, k - n_own)])
+        picks = np.unique(picks)
+        rows.append(np.full(len(picks), u))
+        cols.append(picks)
+    r = np.concatenate(rows)
+    c = np.concatenate(cols)
+    counts = rng.geometric(0.4, len(r)).astype(np.float32)
+    matrix = sparse.csr_matrix((counts, (r, c)), shape=(n_users, n_items), dtype=np.float32)
+    return matrix, item_cluster
+
+
+def weights(counts: sparse.csr_matrix) -> sparse.csr_matrix:
+    out = counts.copy()
+    out.data = (1.0 + np.log(out.data)).astype(np.float32)
+    return out
+
+
+def percentiles(samples: list[float]) -> tuple[float, float, float]:
+    ordered = sorted(samples)
+
+    def rank(q: float) -> float:
+        return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
+
+    return statistics.median(ordered), rank(0.99), ordered[-1]
+
+
+def emit(rows: list[tuple[str, ...]], row: tuple[str, ...]) -> None:
+    rows.append(row)
+    print("  " + " | ".join(row), flush=True)
+
+
+def timed(calls: list[Callable[[], Any]], warmup: int = 50) -> list[float]:
+    for call in calls[:warmup]:
+        call()
+    out = []
+    for call in calls[warmup:]:
+        started = time.perf_counter()
+        call()
+        out.append((time.perf_counter() - started) * 1000)
+    return out
+
+
+def fit(model_name: str, matrix: sparse.csr_matrix, params: dict[str, Any]) -> tuple[Any, float]:
+    from tastegraph.recs.registry import create_model
+
+    model = create_model(model_name, **params)
+    started = time.perf_counter()
+    model.fit(matrix, None, seed=0)
+    return model, time.perf_counter() - started
+
+
+def bench_core(args: argparse.Namespace, rows: list[tuple[str, ...]]) -> None:
+    from tastegraph.recs.components import top_n
+
+    counts, _ = synthetic(args.users, args.items, args.per_user)
+    matrix = weights(counts)
+    model, seconds = fit(args.model, matrix, args.params)
+    print(
+        f"core: {args.model} fitted on {matrix.shape[0]:,} x {matrix.shape[1]:,} "
+        f"({matrix.nnz:,} interactions) in {seconds:.1f} s",
+        flush=True,
+    )
+    rng = np.random.default_rng(1)
+    users = rng.integers(0, args.users, args.queries + 50)
+
+    def request(u: int) -> Callable[[], Any]:
+        def call() -> Any:
+            row = matrix[u]
+            scores = model.score(row)
+            return top_n(scores, 50, exclude=row)
+
+        return call
+
+    def score_only(u: int) -> Callable[[], Any]:
+        def call() -> Any:
+            return model.score(matrix[u])
+
+        return call
+
+    from threadpoolctl import threadpool_limits
+
+    limits = threadpool_limits(limits=args.blas_threads, user_api="blas")  # as a server
+    p50, p99, worst = percentiles(timed([score_only(int(u)) for u in users]))
+    emit(
+        rows,
+        (
+            "core",
+            f"model.score of one user's row (fold-in), {args.items:,} items",
+            f"{p50:.2f}",
+            f"{p99:.2f}",
+            f"{worst:.2f}",
+        ),
+    )
+    p50, p99, worst = percentiles(timed([request(int(u)) for u in users]))
+    emit(
+        rows,
+        (
+            "core",
+            f"score + mask + top 50, {args.items:,} items",
+            f"{p50:.2f}",
+            f"{p99:.2f}",
+            f"{worst:.2f}",
+        ),
+    )
+    vectors = model.item_vectors()
+    if vectors is not None:
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        query = vectors[:1].T.copy()
+
+        def dot() -> Any:
+            scores = vectors @ query
+            return np.argpartition(-scores.ravel(), 50)[:50]
+
+        p50, p99, worst = percentiles(timed([dot] * (args.queries + 50)))
+        emit(
+            rows,
+            (
+                "core",
+                f"bare dot product {vectors.shape[0]:,} x {vectors.shape[1]} + top 50",
+                f"{p50:.2f}",
+                f"{p99:.2f}",
+                f"{worst:.2f}",
+            ),
+        )
+
+    limits.restore_original_limits()  # a batch job uses every core
+    if "batch" in args.paths:
+        from tastegraph.recs.serving import batch_top_n
+
+        started = time.perf_counter()
+        scoring = 0.0
+        for start in range(0, args.users, args.batch):
+            block = matrix[start : start + args.batch]
+            began = time.perf_counter()
+            scores = model.score(block)
+            scoring += time.perf_counter() - began
+            batch_top_n(scores, 50, exclude=block)
+        total = time.perf_counter() - started
+        print(f"batch: {total:.1f} s, of which score {scoring:.1f} s", flush=True)
+        emit(
+            rows,
+            (
+                "batch",
+                f"top 50 for {args.users:,} users, batches of {args.batch:,}",
+                f"{total:.1f} s total",
+                f"{args.users / total:,.0f} users/s",
+                "",
+            ),
+        )
+
+
+def _populate(url: str, counts: sparse.csr_matrix) -> None:
+    """The catalogue, users and plays, bulk-inserted (the ingest path is measured elsewhere)."""
+    import sqlalchemy as sa
+
+    from tastegraph.accounts.models import User
+    from tastegraph.catalog.kinds import Domain, Kind
+    from tastegraph.catalog.models import Item
+    from tastegraph.ingest.models import Play
+
+    engine = sa.create_engine(url)
+    n_users, n_items = counts.shape
+    n_artists = max(1, n_items // 10)
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        artists = [
+            {
+                "id": a + 1,
+                "kind": Kind.ARTIST,
+                "domain": Domain.MUSIC,
+                "title": f"Artist {a}",
+                "match_key": f"artist {a}",
+                "search_key": f"artist {a}",
+                "created_at": now,
+            }
+            for a in range(n_artists)
+        ]
+        conn.execute(sa.insert(Item), artists)
+        tracks = [
+            {
+                "id": n_artists + 1 + i,
+                "kind": Kind.TRACK,
+                "domain": Domain.MUSIC,
+                "title": f"Track {i}",
+                "match_key": f"track {i}",
+                "search_key": f"track {i}",
+                "parent_id": 1 + i % n_artists,
+                "created_at": now,
+            }
+            for i in range(n_items)
+        ]
+        for start in range(0, len(tracks), 20_000):
+            conn.execute(sa.insert(Item), tracks[start : start + 20_000])
+        conn.execute(
+            sa.insert(User),
+            [
+                {
+                    "id": u + 1,
+                    "name": f"user{u}",
+                    "name_key": f"user{u}",
+                    "country": "FR",
+                    "created_at": now,
+                }
+                for u in range(n_users)
+            ],
+        )
+        coo = counts.tocoo()
+        plays = []
+        for u, i, n in zip(coo.row.tolist(), coo.col.tolist(), coo.data.tolist(), strict=True):
+            for k in range(int(n)):
+                plays.append(
+                    {
+                        "user_id": u + 1,
+                        "item_id": n_artists + 1 + i,
+                        "played_at": now - timedelta(days=1 + (i + k * 7) % 300, seconds=u),
+                        "created_at": now,
+                    }
+                )
+            if len(plays) >= 50_000:
+                conn.execute(sa.insert(Play), plays)
+                plays = []
+        if plays:
+            conn.execute(sa.insert(Play), plays)
+    engine.dispose()
+
+
+def bench_service(args: argparse.Namespace, rows: list[tuple[str, ...]]) -> None:
+    from sqlalchemy import func, select
+
+    from tastegraph import migrations
+    from tastegraph.accounts.models import User
+    from tastegraph.config import Mode, Settings
+    from tastegraph.ingest.models import Play
+    from tastegraph.recs.artifacts import TrainOptions, train
+    from tastegraph.runtime import Runtime
+
+    directory = Path(tempfile.mkdtemp(prefix="tastegraph-recs-bench-"))
+    settings = Settings(
+        mode=Mode.DEV,
+        data_dir=directory,
+        recs_reload_seconds=60,
+        stats_fold_seconds=0,  # no background writers: measure recommendations alone
+        audience_refresh_seconds=0,
+    )
+    runtime = Runtime.create(settings)
+    migrations.upgrade(runtime.db.engine)
+    counts, _ = synthetic(args.db_users, args.items, args.per_user, seed=2)
+    started = time.perf_counter()
+    _populate(settings.effective_database_url, counts)
+    with runtime.db.unit_of_work() as session:
+        n_plays = session.scalar(select(func.count()).select_from(Play))
+    print(
+        f"service: {args.db_users:,} users, {args.items:,} tracks, {n_plays:,} plays "
+        f"inserted in {time.perf_counter() - started:.0f} s",
+        flush=True,
+    )
+    started = time.perf_counter()
+    manifest = train(
+        runtime.db,
+        runtime.recs.store,
+        TrainOptions(kinds=["track"], model=args.model, params=args.params),
+    )
+    print(
+        f"service: trained {manifest.kinds['track'].model} in "
+        f"{time.perf_counter() - started:.0f} s (fit {manifest.kinds['track'].fit_seconds} s)",
+        flush=True,
+    )
+    rng = np.random.default_rng(3)
+    users = [int(u) + 1 for u in rng.integers(0, args.db_users, args.queries + 50)]
+
+    def request(user_id: int) -> Callable[[], Any]:
+        def call() -> Any:
+            with runtime.db.unit_of_work() as session:
+                svc = runtime.services(session)
+                user = session.get(User, user_id)
+                assert user is not None
+                answer = svc.recs.recommend(user, "track", 20)
+                assert answer.source == "model", answer.source
+                return answer
+
+        return call
+
+    p50, p99, worst = percentiles(timed([request(u) for u in users]))
+    emit(
+        rows,
+        (
+            "service",
+            f"RecsService.recommend, 20 tracks, SQLite, {args.items:,} items",
+            f"{p50:.2f}",
+            f"{p99:.2f}",
+            f"{worst:.2f}",
+        ),
+    )
+
+    if "http" in args.paths:
+        bench_http(runtime, settings, users, rows)
+    runtime.close()
+
+
+def bench_http(
+    runtime: Any,
+    settings: Any,
+    users: list[int],
+    rows: list[tuple[str, ...]],
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from tastegraph.accounts.models import User
+    from tastegraph.web.app import create_app
+
+    tokens = {}
+    with runtime.db.unit_of_work(write=True) as session:
+        svc = runtime.services(session)
+        for user_id in sorted(set(users[:1000])):
+            user = session.get(User, user_id)
+            assert user is not None
+            tokens[user_id] = (user.name, svc.accounts.create_token(user, "bench")[1])
+    app = create_app(settings, runtime=runtime)
+    with TestClient(app) as client:
+
+        def get(user_id: int) -> Callable[[], Any]:
+            name, token = tokens[user_id]
+
+            def call() -> Any:
+                response = client.get(
+                    f"/api/v1/users/{name}/recommendations",
+                    params={"kind": "track", "limit": 20},
+                    headers={"Authorization": f"Bearer {token}"},
+                )
+                assert response.status_code == 200, response.text
+                return response
+
+            return call
+
+        picks = [u for u in users if u in tokens]
+        p50, p99, worst = percentiles(timed([get(u) for u in picks]))
+        emit(
+            rows,
+            (
+                "http",
+                "GET /recommendations (TestClient, in process)",
+                f"{p50:.2f}",
+                f"{p99:.2f}",
+                f"{worst:.2f}",
+            ),
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--paths", default=",".join(PATHS))
+    parser.add_argument("--items", type=int, default=100_000)
+    parser.add_argument("--users", type=int, default=100_000, help="core and batch")
+    parser.add_argument("--db-users", type=int, default=20_000, help="service and http")
+    parser.add_argument("--per-user", type=int, default=30)
+    parser.add_argument("--queries", type=int, default=2000)
+    parser.add_argument("--batch", type=int, default=1000)
+    parser.add_argument("--model", default="als")
+    parser.add_argument("--factors", type=int, default=64)
+    parser.add_argument(
+        "--blas-threads", type=int, default=1, help="online requests (TASTEGRAPH_RECS_BLAS_THREADS)"
+    )
+    args = parser.parse_args()
+    args.paths = set(args.paths.split(","))
+    args.params = {"factors": args.factors} if args.model == "als" else {}
+    print(
+        f"threads: OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}, "
+        f"cpus={os.cpu_count()}",
+        flush=True,
+    )
+    rows: list[tuple[str, ...]] = []
+    if args.paths & {"core", "batch"}:
+        bench_core(args, rows)
+    if args.paths & {"service", "http"}:
+        bench_service(args, rows)
+    print()
+    print("| path | what | p50 ms | p99 ms | max ms |")
+    print("|---|---|---:|---:|---:|")
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,773 @@
+"""Recommendations, similar items, neighbours, compatibility and stations, answered online.
+
+Every answer reads the user's plays and feedback from the database at request time and scores
+them with the published model (``RecsHolder``): plays accepted a second ago count (a new user's
+first plays are folded in without retraining), and a "not interested" said a second ago keeps
+the item out of the very next answer. Items the user already played, loved, hated, is not
+interested in or called a bad recommendation are never recommended (stations may bring back
+music not played for a while). Without a trained model, or for a user without plays, answers
+fall back to what is popular in the user's country, then everywhere.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tastegraph.accounts.models import User
+from tastegraph.catalog.kinds import CONSUMABLE, DOMAIN_OF, Domain, Kind
+from tastegraph.catalog.models import Item
+from tastegraph.recs.artifacts import Manifest
+from tastegraph.recs.components import FloatArray, IntArray
+from tastegraph.recs.data import (
+    KIND_CODES,
+    MIXED,
+    UserState,
+    domain_kinds,
+    item_roots,
+    local_items,
+    parse_kind,
+    popular_items,
+    row_for,
+    user_state,
+)
+from tastegraph.recs.errors import InvalidRecsRequest, ModelNotTrained
+from tastegraph.recs.local_share import LocalRule, LocalSharePolicy, rerank
+from tastegraph.recs.serving import BoolArray, LoadedKind, RecsHolder, Snapshot
+from tastegraph.social.services import SocialService
+from tastegraph.storage.base import utcnow
+
+VERBS: dict[Domain, str] = {
+    Domain.MUSIC: "listened to",
+    Domain.TV: "watched",
+    Domain.FILM: "watched",
+    Domain.SPORTS: "watched",
+    Domain.NEWS: "read",
+}
+COMPATIBILITY_LEVELS: tuple[tuple[float, str], ...] = (
+    (0.9, "super"),
+    (0.7, "very high"),
+    (0.5, "high"),
+    (0.3, "medium"),
+    (0.1, "low"),
+    (0.0, "very low"),
+)
+"""Last.fm's tasteometer words for a 0..1 compatibility score: the first threshold reached."""
+ROOT_KINDS: frozenset[str] = frozenset({"artist", "show", "competition", "outlet"})
+"""Levels the mixed model can recommend by scoring their tracks, episodes, matches, stories."""
+POPULAR_DAYS = 90
+EXPLAIN_ITEMS = 50
+"""How many of the user's heaviest items are considered when explaining a recommendation."""
+
+
+def compatibility_level(score: float) -> str:
+    for threshold, word in COMPATIBILITY_LEVELS:
+        if score >= threshold:
+            return word
+    return COMPATIBILITY_LEVELS[-1][1]
+
+
+@dataclass(frozen=True)
+class Recommended:
+    item: Item
+    score: float
+    because: Item | None = None
+    reason: str | None = None
+    local: bool | None = None
+    """Whether the item counts as local for the user's country (only under a local share)."""
+    known: bool = False
+    """Stations: the user played it before (longer ago than the recent window)."""
+
+
+@dataclass(frozen=True)
+class Recommendations:
+    kind: str
+    source: str
+    """``model`` or ``popular`` (no model yet, or no plays to go on)."""
+    entries: list[Recommended]
+    version: str | None = None
+    model: str | None = None
+    based_on: str | None = None
+    local_rule: LocalRule | None = None
+
+
+@dataclass(frozen=True)
+class Similar:
+    source: str
+    """``model``, or ``none`` when no trained model knows the item."""
+    entries: list[tuple[Item, float]]
+    version: str | None = None
+
+
+@dataclass(frozen=True)
+class Neighbour:
+    user: User
+    score: float
+    shared: list[Item]
+
+
+@dataclass(frozen=True)
+class Neighbours:
+    kind: str
+    entries: list[Neighbour]
+    version: str | None = None
+
+
+@dataclass(frozen=True)
+class Compatibility:
+    score: float
+    level: str
+    shared: list[Item]
+    shared_count: int
+    kind: str
+    source: str
+    """``model`` (taste vectors of the trained model) or ``plays`` (overlap of the plays)."""
+
+
+@dataclass(frozen=True)
+class Station:
+    kind: str
+    size: int
+    source: str
+    entries: list[Recommended]
+    recent_days: int
+    seed: int | None = None
+    version: str | None = None
+
+
+@dataclass(frozen=True)
+class _Plan:
+    loaded: LoadedKind
+    target: str
+    columns: BoolArray | None = None
+    """Restrict candidates to these columns (a kind within the mixed model)."""
+    aggregate: bool = False
+    """Score the roots of the columns (artists from tracks...) instead of the columns."""
+
+
+@dataclass
+class _Candidates:
+    ids: IntArray
+    scores: FloatArray
+    columns: IntArray
+    """The model column behind each candidate (its best member for a root)."""
+
+
+class RecsService:
+    """Works inside the caller's unit of work; reads only."""
+
+    def __init__(
+        self,
+        session: Session,
+        holder: RecsHolder | None,
+        social: SocialService,
+        *,
+        policy: LocalSharePolicy | None = None,
+        recent_days: int = 30,
+        per_group: int = 2,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.session = session
+        self.holder = holder
+        self.social = social
+        self.policy = policy or LocalSharePolicy()
+        self.recent_days = recent_days
+        self.per_group = per_group
+        self._clock = clock
+
+    def _now(self) -> datetime:
+        return self._clock()
+
+    def _snapshot(self) -> Snapshot | None:
+        return self.holder.snapshot() if self.holder is not None else None
+
+    def status(self) -> Manifest | None:
+        snapshot = self._snapshot()
+        return snapshot.manifest if snapshot else None
+
+    # -- personal recommendations -----------------------------------------------------------
+
+    def recommend(
+        self, user: User, kind: str | None = None, limit: int = 20, based_on: str | None = None
+    ) -> Recommendations:
+        """The user's recommendations of a kind (``mixed`` by default), best first, each with
+        the item of theirs that led to it. ``based_on`` (a domain or kind: ``music``) scores
+        from those plays only: shows for a music taste."""
+        target = parse_kind(kind)
+        source = _source_kinds(based_on)
+        snapshot = self._snapshot()
+        plan = _plan(snapshot, target, cross=source is not None)
+        consumed = user_state(self.session, user.id, target)
+        if plan is None:
+            return self._popular_answer(user, target, limit, consumed, snapshot, based_on)
+        if plan.loaded.kind == target and source is None:
+            state = consumed
+        else:
+            state = user_state(self.session, user.id, plan.loaded.kind, only=source)
+        weights = state.weights()
+        row = row_for(weights, plan.loaded.item_index, plan.loaded.n_items)
+        if row.nnz == 0:
+            return self._popular_answer(user, target, limit, consumed, snapshot, based_on)
+        scores = np.asarray(plan.loaded.model.score(row), dtype=np.float32)[0]
+        cands = _candidates(plan, scores)
+        excluded = set(consumed.plays) | consumed.negative | consumed.loved
+        work = _masked(plan, cands, excluded)
+        pool = _top(work, max(limit * 5, limit + 50))
+        rule = self.policy.rule_for(user.country, target)
+        flags: list[bool] = []
+        if rule is not None:
+            local = np.zeros(len(work), dtype=np.bool_)
+            local[_positions(plan, cands, self._local_ids(rule, target))] = True
+            extra = _top(np.where(local, work, -np.inf).astype(np.float32), limit)
+            pool = sorted(set(pool) | set(extra), key=lambda p: (-float(work[p]), p))
+            flags = [bool(local[p]) for p in pool]
+            chosen = [
+                pool[c] for c in rerank([float(work[p]) for p in pool], flags, limit, rule.share)
+            ]
+        else:
+            chosen = pool[:limit]
+        because = self._explain(plan.loaded, weights, cands.columns[chosen])
+        ids = [int(cands.ids[p]) for p in chosen]
+        items = self._items([*ids, *(i for i in because if i is not None)])
+        local_ids = {int(cands.ids[p]) for p, f in zip(pool, flags, strict=False) if f}
+        entries = []
+        for p, item_id, reason_id in zip(chosen, ids, because, strict=True):
+            item = items.get(item_id)
+            if item is None:
+                continue
+            reason_item = items.get(reason_id) if reason_id is not None else None
+            entries.append(
+                Recommended(
+                    item=item,
+                    score=float(cands.scores[p]),
+                    because=reason_item,
+                    reason=_reason(reason_item),
+                    local=item_id in local_ids if rule else None,
+                )
+            )
+        manifest = snapshot.manifest if snapshot else None
+        return Recommendations(
+            kind=target,
+            source="model",
+            entries=entries,
+            version=manifest.version if manifest else None,
+            model=manifest.kinds[plan.loaded.kind].model if manifest else None,
+            based_on=based_on,
+            local_rule=rule,
+        )
+
+    def _local_ids(self, rule: LocalRule, target: str) -> frozenset[int]:
+        """Items of the target's kinds that count as local under ``rule`` (kept a minute)."""
+        key = ("local", rule.country, tuple(sorted(rule.languages)), target)
+
+        def compute() -> frozenset[int]:
+            return local_items(self.session, target, rule.country, rule.languages)
+
+        if self.holder is None:
+            return compute()
+        found: frozenset[int] = self.holder.cached(key, compute)
+        return found
+
+    def _choose(
+        self,
+        ids: Sequence[int],
+        scores: Sequence[float],
+        limit: int,
+        rule: LocalRule | None,
+        target: str,
+    ) -> tuple[list[int], dict[int, Item], set[int]]:
+        """Positions in ``ids`` to show (re-ranked for the local share), the items, the local
+        ones."""
+        if rule is None:
+            chosen = list(range(min(limit, len(ids))))
+            return chosen, self._items([ids[c] for c in chosen]), set()
+        local_ids = self._local_ids(rule, target)
+        flags = [i in local_ids for i in ids]
+        chosen = rerank(scores, flags, limit, rule.share)
+        return chosen, self._items([ids[c] for c in chosen]), {i for i in ids if i in local_ids}
+
+    def _popular_answer(
+        self,
+        user: User,
+        target: str,
+        limit: int,
+        consumed: UserState,
+        snapshot: Snapshot | None,
+        based_on: str | None,
+    ) -> Recommendations:
+        excluded = set(consumed.plays) | consumed.negative | consumed.loved
+        popular = self._popular(target, user.country, snapshot)
+        ranked = [(i, s) for i, s in popular if i not in excluded]
+        ranked = ranked[: max(limit * 5, limit + 50)]
+        rule = self.policy.rule_for(user.country, target)
+        if rule is not None:  # the country's local favourites may sit further down
+            local_ids = self._local_ids(rule, target)
+            extra = [(i, s) for i, s in popular if i in local_ids and i not in excluded][:limit]
+            ranked = sorted(set(ranked) | set(extra), key=lambda r: (-r[1], r[0]))
+        chosen, items, local = self._choose(
+            [i for i, _ in ranked], [s for _, s in ranked], limit, rule, target
+        )
+        entries = [
+            Recommended(
+                item=items[ranked[c][0]],
+                score=ranked[c][1],
+                reason="Popular in your country" if user.country else "Popular",
+                local=ranked[c][0] in local if rule else None,
+            )
+            for c in chosen
+            if ranked[c][0] in items
+        ]
+        return Recommendations(
+            kind=target,
+            source="popular",
+            entries=entries,
+            version=snapshot.version if snapshot else None,
+            based_on=based_on,
+            local_rule=rule,
+        )
+
+    def _popular(
+        self, target: str, country: str | None, snapshot: Snapshot | None
+    ) -> list[tuple[int, float]]:
+        """(item id, 0..1 popularity) of the kind: the country's favourites, then everyone's."""
+        loaded = snapshot.get(target) if snapshot else None
+        if loaded is None and snapshot is not None and target in CONSUMABLE_CODES:
+            mixed = snapshot.get(MIXED)
+            loaded = mixed  # columns of other kinds are filtered below
+        out: dict[int, float] = {}
+        if loaded is not None:
+            wanted = None if loaded.kind == target else loaded.kind_mask(target)
+            top = float(loaded.listeners.max()) if loaded.n_items else 1.0
+            for scope in (country, None):
+                for col in loaded.popular_columns(scope):
+                    if wanted is not None and not wanted[col]:
+                        continue
+                    out.setdefault(int(loaded.item_ids[col]), float(loaded.listeners[col]) / top)
+            if out:
+                return list(out.items())
+        since = self._now() - timedelta(days=POPULAR_DAYS)
+        for scope in (country, None):
+            key = ("popular", target, scope, since.date())
+
+            def compute(scope: str | None = scope) -> list[tuple[int, int]]:
+                return popular_items(self.session, target, since=since, country=scope, limit=500)
+
+            rows: list[tuple[int, int]] = (
+                self.holder.cached(key, compute) if self.holder is not None else compute()
+            )
+            top = max((n for _, n in rows), default=1)
+            for item_id, n in rows:
+                out.setdefault(item_id, n / top)
+        return list(out.items())
+
+    def _explain(
+        self, loaded: LoadedKind, weights: dict[int, float], columns: IntArray
+    ) -> list[int | None]:
+        """For each recommended column, the user's item that contributes most to it: the
+        largest similarity x weight among the user's heaviest items (cosine of the model's
+        item embeddings, else of who played what)."""
+        mine = sorted(
+            ((loaded.item_index[i], w) for i, w in weights.items() if i in loaded.item_index),
+            key=lambda cw: -cw[1],
+        )[:EXPLAIN_ITEMS]
+        if not mine or len(columns) == 0:
+            return [None] * len(columns)
+        cols = np.asarray([c for c, _ in mine], dtype=np.int64)
+        ws = np.asarray([w for _, w in mine], dtype=np.float32)
+        if loaded.vectors is not None:
+            sims = loaded.vectors[columns] @ loaded.vectors[cols].T
+        else:
+            sims = loaded.co_similarity(columns, cols)
+        contribution = sims * ws[None, :]
+        best = np.argmax(contribution, axis=1)
+        out: list[int | None] = []
+        for k, b in enumerate(best):
+            ok = contribution[k, b] > 0
+            out.append(int(loaded.item_ids[cols[b]]) if ok else None)
+        return out
+
+    # -- similar items ----------------------------------------------------------------------
+
+    def similar(self, item: Item, limit: int = 20) -> Similar:
+        """Items of the same kind most similar to ``item``, with a 0..1 match (the closest is
+        1), from the kind's model, else the mixed one."""
+        snapshot = self._snapshot()
+        if snapshot is None:
+            return Similar(source="none", entries=[])
+        kind = item.kind.value
+        for loaded in (snapshot.get(kind), snapshot.get(MIXED)):
+            if loaded is None or item.id not in loaded.item_index:
+                continue
+            col = loaded.item_index[item.id]
+            same_kind = loaded.kind == kind
+            ask = limit + 1 if same_kind else min(loaded.n_items, limit * 10 + 20)
+            found, scores = loaded.model.similar_items(np.asarray([col], dtype=np.int64), ask)
+            code = KIND_CODES.index(kind)
+            picked: list[tuple[int, float]] = []
+            for c, s in zip(found[0], scores[0], strict=True):
+                if c < 0 or c == col or not math.isfinite(float(s)) or s <= 0:
+                    continue
+                if not same_kind and loaded.item_kinds[c] != code:
+                    continue
+                picked.append((int(loaded.item_ids[c]), float(s)))
+                if len(picked) == limit:
+                    break
+            top = picked[0][1] if picked and picked[0][1] > 0 else 1.0
+            items = self._items([i for i, _ in picked])
+            entries = [(items[i], max(0.0, min(1.0, s / top))) for i, s in picked if i in items]
+            return Similar(source="model", entries=entries, version=snapshot.version)
+        return Similar(source="none", entries=[], version=snapshot.version)
+
+    # -- people -----------------------------------------------------------------------------
+
+    def neighbours(
+        self, viewer: User | None, owner: User, kind: str | None = None, limit: int = 25
+    ) -> Neighbours:
+        """The users whose taste is closest to ``owner``'s, among those ``viewer`` may see,
+        with the items they share (artists, shows... for the mixed model)."""
+        target = parse_kind(kind)
+        snapshot = self._snapshot()
+        loaded = snapshot.get(target) if snapshot else None
+        if loaded is None or snapshot is None:
+            raise ModelNotTrained(
+                f"No {target} model has been trained yet: run `tastegraph recs train`."
+            )
+        weights = user_state(self.session, owner.id, target).weights()
+        row = row_for(weights, loaded.item_index, loaded.n_items)
+        if row.nnz == 0:
+            return Neighbours(kind=target, entries=[], version=snapshot.version)
+        sims = loaded.similarities(loaded.taste_of(row))
+        own = loaded.user_index.get(owner.id)
+        if own is not None:
+            sims[own] = -np.inf
+        order = np.argsort(-sims, kind="stable")[: limit * 4 + 50]
+        order = order[sims[order] > 0]
+        users = self._users([int(loaded.user_ids[r]) for r in order])
+        mine = {loaded.item_index[i]: w for i, w in weights.items() if i in loaded.item_index}
+        entries: list[Neighbour] = []
+        shared_ids: list[list[int]] = []
+        for r in order:
+            other = users.get(int(loaded.user_ids[r]))
+            if other is None or other.id == owner.id or not self.social.can_view(viewer, other):
+                continue
+            entries.append(Neighbour(user=other, score=float(sims[r]), shared=[]))
+            shared_ids.append(_shared_columns(loaded, mine, int(r)))
+            if len(entries) == limit:
+                break
+        resolved = self._shared_items(loaded, target, shared_ids, per=5)
+        return Neighbours(
+            kind=target,
+            entries=[
+                Neighbour(user=n.user, score=round(min(1.0, n.score), 6), shared=s)
+                for n, s in zip(entries, resolved, strict=True)
+            ],
+            version=snapshot.version,
+        )
+
+    def compatibility(self, a: User, b: User, kind: str | None = None) -> Compatibility:
+        """How alike two users' tastes are, 0..1 with Last.fm's words, and what they share."""
+        target = parse_kind(kind)
+        wa = user_state(self.session, a.id, target).weights()
+        wb = user_state(self.session, b.id, target).weights()
+        snapshot = self._snapshot()
+        loaded = snapshot.get(target) if snapshot else None
+        score, source = 0.0, "plays"
+        if wa and wb:
+            if loaded is not None and loaded.vectors is not None:
+                ra = row_for(wa, loaded.item_index, loaded.n_items)
+                rb = row_for(wb, loaded.item_index, loaded.n_items)
+                if ra.nnz and rb.nnz:
+                    ta, tb = loaded.taste_of(ra), loaded.taste_of(rb)
+                    assert isinstance(ta, np.ndarray)
+                    assert isinstance(tb, np.ndarray)
+                    score, source = float(np.dot(ta.ravel(), tb.ravel())), "model"
+            if source == "plays":
+                score = _cosine(wa, wb)
+        score = max(0.0, min(1.0, score))
+        both = sorted(set(wa) & set(wb), key=lambda i: (-min(wa[i], wb[i]), i))
+        shared = self._roots(both) if target == MIXED else both
+        items = self._items(shared[:10])
+        return Compatibility(
+            score=round(score, 4),
+            level=compatibility_level(score),
+            shared=[items[i] for i in shared[:10] if i in items],
+            shared_count=len(shared),
+            kind=target,
+            source=source,
+        )
+
+    # -- stations ---------------------------------------------------------------------------
+
+    def station(
+        self,
+        user: User,
+        kind: str | None = None,
+        size: int = 25,
+        *,
+        recent_days: int | None = None,
+        seed: int | None = None,
+    ) -> Station:
+        """A queue to play: the best-scoring items of the kind (music the user loved but has
+        not played lately, and new items), at most ``per_group`` per artist, show, competition
+        or outlet, nothing played in the last ``recent_days``, never anything hated, not
+        interesting or called a bad recommendation. With a ``seed``, a weighted shuffle."""
+        target = parse_kind(kind)
+        if target != MIXED and Kind(target) not in CONSUMABLE:
+            raise InvalidRecsRequest(
+                "Stations queue things to play: use track, episode, film, match, programme, "
+                "story or mixed."
+            )
+        days = self.recent_days if recent_days is None else recent_days
+        cut = self._now() - timedelta(days=days)
+        snapshot = self._snapshot()
+        state = user_state(self.session, user.id, target)
+        recent = {i for i, when in state.last_played.items() if when >= cut}
+        source, ranked = self._station_ranked(
+            user, snapshot, target, state, recent | state.negative, size * 20 + 100
+        )
+        candidates = self._playable(ranked, state)
+        if seed is not None:
+            candidates = _shuffled(candidates[: size * 4], seed)
+        per_group: dict[int, int] = {}
+        entries: list[Recommended] = []
+        for item, score, root in candidates:
+            if per_group.get(root, 0) >= self.per_group:
+                continue
+            per_group[root] = per_group.get(root, 0) + 1
+            known = item.id in state.plays
+            reason = "From your library" if known else "New to you"
+            entries.append(Recommended(item=item, score=score, reason=reason, known=known))
+            if len(entries) == size:
+                break
+        return Station(
+            kind=target,
+            size=size,
+            source=source,
+            entries=entries,
+            recent_days=days,
+            seed=seed,
+            version=snapshot.version if snapshot else None,
+        )
+
+    def _station_ranked(
+        self,
+        user: User,
+        snapshot: Snapshot | None,
+        target: str,
+        state: UserState,
+        excluded: set[int],
+        size: int,
+    ) -> tuple[str, list[tuple[int, float, int | None]]]:
+        """(source, [(item id, score, root or None)]) best first, ``excluded`` left out."""
+        plan = _plan(snapshot, target, cross=False)
+        if plan is not None:
+            row = row_for(state.weights(), plan.loaded.item_index, plan.loaded.n_items)
+            if row.nnz:
+                scores = np.asarray(plan.loaded.model.score(row), dtype=np.float32)[0]
+                cands = _candidates(plan, scores)
+                groups = plan.loaded.groups
+                return "model", [
+                    (int(cands.ids[p]), float(cands.scores[p]), int(groups[cands.columns[p]]))
+                    for p in _top(_masked(plan, cands, excluded), size)
+                ]
+        popular = self._popular(target, user.country, snapshot)
+        ranked: list[tuple[int, float, int | None]] = [
+            (i, s, None) for i, s in popular if i not in excluded
+        ]
+        return "popular", ranked[:size]
+
+    def _playable(
+        self, ranked: list[tuple[int, float, int | None]], state: UserState
+    ) -> list[tuple[Item, float, int]]:
+        """The ranked items with their roots, minus those under a hated root (a hated artist's
+        tracks) and, outside music, anything already played."""
+        items = self._items([i for i, _, _ in ranked])
+        missing = [i for i, _, g in ranked if g is None]
+        roots = {i: r for i, (r, _) in item_roots(self.session, missing).items()}
+        negative = state.negative
+        out = []
+        for item_id, score, group in ranked:
+            item = items.get(item_id)
+            if item is None:
+                continue
+            root = group if group is not None else roots.get(item_id, item_id)
+            if root in negative:
+                continue
+            if item_id in state.plays and DOMAIN_OF[item.kind] is not Domain.MUSIC:
+                continue  # episodes, films, matches and news are not played twice
+            out.append((item, score, root))
+        return out
+
+    # -- lookups ----------------------------------------------------------------------------
+
+    def _items(self, ids: Iterable[int]) -> dict[int, Item]:
+        wanted = list(dict.fromkeys(ids))
+        out: dict[int, Item] = {}
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            for item in self.session.scalars(select(Item).where(Item.id.in_(chunk))):
+                out[item.id] = item
+        return out
+
+    def _users(self, ids: Sequence[int]) -> dict[int, User]:
+        out: dict[int, User] = {}
+        for start in range(0, len(ids), 500):
+            chunk = list(ids[start : start + 500])
+            for user in self.session.scalars(select(User).where(User.id.in_(chunk))):
+                out[user.id] = user
+        return out
+
+    def _roots(self, item_ids: Sequence[int]) -> list[int]:
+        """The roots (artists, shows...) of items, in order, without repeats."""
+        roots = item_roots(self.session, item_ids)
+        return list(dict.fromkeys(roots.get(i, (i, ""))[0] for i in item_ids))
+
+    def _shared_items(
+        self, loaded: LoadedKind, target: str, shared: list[list[int]], per: int
+    ) -> list[list[Item]]:
+        ids_per = []
+        for columns in shared:
+            ids = [int(loaded.item_ids[c]) for c in columns]
+            if target == MIXED:
+                ids = list(dict.fromkeys(int(loaded.groups[c]) for c in columns))
+            ids_per.append(ids[:per])
+        items = self._items(i for ids in ids_per for i in ids)
+        return [[items[i] for i in ids if i in items] for ids in ids_per]
+
+
+CONSUMABLE_CODES: frozenset[str] = frozenset(k.value for k in CONSUMABLE)
+
+
+def _source_kinds(based_on: str | None) -> frozenset[Kind] | None:
+    if based_on is None:
+        return None
+    try:
+        return domain_kinds(based_on)
+    except InvalidRecsRequest:
+        raise InvalidRecsRequest(
+            f"Unknown 'based_on' {based_on!r}: use a domain (music, tv, film, sports, news) or "
+            "a kind."
+        ) from None
+
+
+def _plan(snapshot: Snapshot | None, target: str, *, cross: bool) -> _Plan | None:
+    """Which loaded model answers a list of ``target``, and how."""
+    own = snapshot.get(target) if snapshot else None
+    mixed = snapshot.get(MIXED) if snapshot else None
+    plan: _Plan | None = None
+    if own is not None and not cross:
+        plan = _Plan(loaded=own, target=target)
+    elif mixed is not None and target == MIXED:
+        plan = _Plan(loaded=mixed, target=target)
+    elif mixed is not None and target in CONSUMABLE_CODES:
+        plan = _Plan(loaded=mixed, target=target, columns=mixed.kind_mask(target))
+    elif mixed is not None and target in ROOT_KINDS:
+        plan = _Plan(loaded=mixed, target=target, columns=mixed.group_mask(target), aggregate=True)
+    elif own is not None:
+        plan = _Plan(loaded=own, target=target)
+    elif mixed is not None:
+        raise InvalidRecsRequest(
+            f"{target} recommendations cannot be based on another domain: use one of "
+            f"{', '.join(sorted(CONSUMABLE_CODES | ROOT_KINDS))}."
+        )
+    return plan
+
+
+def _shuffled(
+    candidates: list[tuple[Item, float, int]], seed: int
+) -> list[tuple[Item, float, int]]:
+    """A weighted random order (Efraimidis-Spirakis): better scores tend to come first."""
+    if not candidates:
+        return candidates
+    rng = np.random.default_rng(seed)
+    values = np.asarray([s for _, s, _ in candidates], dtype=np.float64)
+    weights = values - values.min() + 1e-3
+    keys = rng.random(len(candidates)) ** (1.0 / weights)
+    return [candidates[int(o)] for o in np.argsort(-keys, kind="stable")]
+
+
+def _candidates(plan: _Plan, scores: FloatArray) -> _Candidates:
+    loaded = plan.loaded
+    if plan.columns is None:  # every column: no copies (100,000 items is most of a request)
+        return _Candidates(ids=loaded.item_ids, scores=scores, columns=loaded.all_columns)
+    columns = np.flatnonzero(plan.columns).astype(np.int64)
+    values = scores[columns]
+    if not plan.aggregate:
+        return _Candidates(ids=loaded.item_ids[columns], scores=values, columns=columns)
+    order = np.argsort(-values, kind="stable")
+    groups = loaded.groups[columns[order]]
+    unique, first = np.unique(groups, return_index=True)
+    best = order[first]
+    return _Candidates(ids=unique.astype(np.int64), scores=values[best], columns=columns[best])
+
+
+def _positions(plan: _Plan, cands: _Candidates, ids: AbstractSet[int]) -> IntArray:
+    """Where items (by id) sit among the candidates."""
+    if not ids:
+        return np.zeros(0, dtype=np.int64)
+    if plan.aggregate:
+        wanted = np.fromiter(ids, dtype=np.int64)
+        pos = np.searchsorted(cands.ids, wanted)  # roots come sorted from np.unique
+    else:
+        index = plan.loaded.item_index
+        wanted = np.asarray([index[i] for i in ids if i in index], dtype=np.int64)
+        if plan.columns is None:
+            return wanted
+        pos = np.searchsorted(cands.columns, wanted)
+    pos = np.minimum(pos, max(len(cands.ids) - 1, 0))
+    if not len(cands.ids):
+        return np.zeros(0, dtype=np.int64)
+    keys = cands.ids if plan.aggregate else cands.columns
+    found: IntArray = pos[keys[pos] == wanted].astype(np.int64)
+    return found
+
+
+def _masked(plan: _Plan, cands: _Candidates, excluded: set[int]) -> FloatArray:
+    """The candidates' scores with excluded items (and non-finite scores) at -inf."""
+    work = np.array(cands.scores, dtype=np.float32, copy=True)
+    work[_positions(plan, cands, excluded)] = -np.inf
+    work[~np.isfinite(work)] = -np.inf
+    return work
+
+
+def _top(work: FloatArray, size: int) -> list[int]:
+    """Positions of the ``size`` best finite scores, best first."""
+    size = min(size, len(work))
+    if size <= 0:
+        return []
+    part = np.argpartition(-work, size - 1)[:size]
+    part = part[np.argsort(-work[part], kind="stable")]
+    return [int(p) for p in part if np.isfinite(work[p])]
+
+
+def _shared_columns(loaded: LoadedKind, mine: dict[int, float], row: int) -> list[int]:
+    start, end = loaded.interactions.indptr[row], loaded.interactions.indptr[row + 1]
+    theirs = dict(
+        zip(
+            loaded.interactions.indices[start:end].tolist(),
+            loaded.interactions.data[start:end].tolist(),
+            strict=True,
+        )
+    )
+    both = [c for c in theirs if c in mine]
+    return sorted(both, key=lambda c: (-min(mine[c], theirs[c]), c))
+
+
+def _cosine(a: dict[int, float], b: dict[int, float]) -> float:
+    dot = sum(w * b[i] for i, w in a.items() if i in b)
+    na = math.sqrt(sum(w * w for w in a.values()))
+    nb = math.sqrt(sum(w * w for w in b.values()))
+    return dot / (na * nb) if na and nb else 0.0
+
+
+def _reason(item: Item | None) -> str | None:
+    if item is None:
+        return None
+    return f"Because you {VERBS[DOMAIN_OF[item.kind]]} {item.title}"
