@@ -188,7 +188,7 @@ def _zipf(rng: np.random.Generator, count: int, size: int, exponent: float) -> n
 
 def make_catalogue(rng: np.random.Generator, users: int) -> Catalogue:
     """A catalogue in proportion to the community: for 100,000 people about 20,000 artists,
-    36,000 albums, 200,000 tracks, 1,500 shows with 45,000 episodes, and 5,000 films."""
+    36,000 albums, 199,000 tracks, 1,500 shows with 40,000 episodes, and 5,000 films."""
     scale = users / 100_000
     n_artists = max(50, int(20_000 * scale))
     n_shows = max(10, int(1_500 * scale))

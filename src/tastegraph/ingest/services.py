@@ -81,7 +81,7 @@ class PlayLogWatcher(Protocol):
     the same transaction. Wired by the composition root; incognito plays are not reported."""
 
     def recording(self, session: Session) -> None:
-        """Plays are about to be added to the log."""
+        """Plays may be added to the log in this transaction (called before anything else)."""
 
     def recorded(self, session: Session, play_ids: Sequence[int]) -> None:
         """These plays were just added to the log."""
@@ -117,6 +117,8 @@ class IngestService:
         self, user: User, submissions: Sequence[Submission], *, source: str
     ) -> list[PlayResult]:
         """Store plays, skipping duplicates; one result per submission, in order."""
+        for watcher in self.watchers:
+            watcher.recording(self.session)
         now = self.clock()
         results: dict[int, PlayResult] = {}
         timely: list[Submission] = []
@@ -237,8 +239,6 @@ class IngestService:
         """Insert the rows, skipping duplicates: (item id, played_at) -> id of what was new.
         The watchers hear of new plays (not of incognito ones)."""
         watchers = self.watchers if model is Play else ()
-        for watcher in watchers:
-            watcher.recording(self.session)
         inserted: dict[tuple[int, datetime], int] = {}
         for start in range(0, len(rows), 1000):
             for play_id, item_id, played_at in _insert_plays(
