@@ -12,7 +12,8 @@ A script, not a test. For each backend it
    the function behind ``tastegraph stats rebuild``;
 3. starts a real ``tastegraph serve`` and times, over HTTP: a user's top 50 for a named period
    (random people; and the heaviest 1%), site-wide charts and per-country charts (random
-   levels, periods and time zones), reporting p50 / p95 / p99;
+   levels, periods and time zones; each also with ``listeners=false``), reporting p50 / p95 /
+   p99;
 4. records batches of plays in this process through ``IngestService.record`` on the same
    database, with the rollups folded in as the server does (every 5 batches, and at the end)
    and without folding, alternating, and reports plays per second of each and their ratio.
@@ -603,15 +604,18 @@ def chart_requests(community: Community, count: int, seed: int) -> dict[str, lis
                 params["tz"] = zone
         return f"{level} {period}", f"/api/v1/charts/{level}?" + urlencode(params)
 
+    site = [site_chart(None) for _ in range(count)]
+    geo = [site_chart(rng.choice(countries)) for _ in range(count)]
+    lean = "&listeners=false"
     return {
         "user top 50, random people": [
             user_chart(rng.randrange(community.users)) for _ in range(count)
         ],
-        "user top 50, heaviest 1%": [
-            user_chart(rng.choice(heavy)) for _ in range(max(1, count // 2))
-        ],
-        "site-wide chart": [site_chart(None) for _ in range(count)],
-        "per-country chart": [site_chart(rng.choice(countries)) for _ in range(count)],
+        "user top 50, heaviest 1%": [user_chart(rng.choice(heavy)) for _ in range(count // 2)],
+        "site-wide chart": site,
+        "site-wide chart, listeners=false": [(key, path + lean) for key, path in site],
+        "per-country chart": geo,
+        "per-country chart, listeners=false": [(key, path + lean) for key, path in geo],
     }
 
 
@@ -918,7 +922,7 @@ def _time_gets(port: int, paths: list[str]) -> list[float]:
 
 def tastegraph_side(
     backend: str, url: str, export: Path, months: list[datetime], workdir: Path
-) -> SideBySide:
+) -> list[SideBySide]:
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("TASTEGRAPH_")},
         "TASTEGRAPH_MODE": "dev",
@@ -930,21 +934,27 @@ def tastegraph_side(
     started = time.perf_counter()
     cli(env, "import", str(export), "--user", "solo", "--format", "maloja")
     imported = time.perf_counter() - started
-    paths = [
-        "/api/v1/users/solo/charts/artist?"
-        + urlencode(
-            {
-                "from": m.isoformat(),
-                "to": (m + timedelta(days=32)).replace(day=1).isoformat(),
-                "limit": 1000,
-            }
-        )
-        for m in months
-    ]
+
+    def paths(limit: int) -> list[str]:
+        return [
+            "/api/v1/users/solo/charts/artist?"
+            + urlencode(
+                {
+                    "from": m.isoformat(),
+                    "to": (m + timedelta(days=32)).replace(day=1).isoformat(),
+                    "limit": limit,
+                }
+            )
+            for m in months
+        ]
+
     with tastegraph_server(env, workdir / f"server-solo-{backend}.log") as port:
-        cold = _time_gets(port, paths)
-        warm = _time_gets(port, paths)
-    return SideBySide(f"tastegraph ({backend})", imported, cold, warm)
+        whole = (_time_gets(port, paths(1000)), _time_gets(port, paths(1000)))
+        top = (_time_gets(port, paths(50)), _time_gets(port, paths(50)))
+    return [
+        SideBySide(f"tastegraph ({backend}), whole chart", imported, *whole),
+        SideBySide(f"tastegraph ({backend}), top 50", imported, *top),
+    ]
 
 
 def maloja_side(venv: Path, export: Path, months: list[datetime], workdir: Path) -> SideBySide:
@@ -1100,7 +1110,7 @@ def run_side_by_side(
     sides = []
     for backend in backends or ["sqlite"]:
         with fresh_database(backend, workdir, args.postgres_url, f"solo-{backend}") as url:
-            sides.append(tastegraph_side(backend, url, export, months, workdir))
+            sides.extend(tastegraph_side(backend, url, export, months, workdir))
     sides.append(maloja_side(args.maloja_venv, export, months, workdir))
     header = ("system", "import s", "cold p50 ms", "cold p95 ms", "warm p50 ms", "warm p95 ms")
     rows: list[tuple[str, ...]] = [

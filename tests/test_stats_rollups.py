@@ -354,3 +354,21 @@ def test_every_plan_covers_its_window_exactly(seed: int) -> None:
         expected = sum((start is None or at >= start) and (end is None or at < end) for at in plays)
         assert counted == expected, (start, end, pieces)
         assert len(pieces) <= 12
+
+
+def test_site_charts_without_listeners(
+    client: TestClient, runtime: Runtime, alice: Account, register: Any
+) -> None:
+    bob = register("bob", country="DE")
+    plays = _random_plays(random.Random(9), 30, 40)
+    _submit(client, alice, plays)
+    _submit(client, bob, plays)
+    fold(runtime.db)
+    params = {"period": "3month", "country": "DE"}
+    full = client.get("/api/v1/charts/artist", params=params).json()
+    lean = client.get("/api/v1/charts/artist", params={**params, "listeners": "false"}).json()
+    assert [e["listeners"] for e in lean["entries"]] == [None] * len(lean["entries"])
+    assert {e["listeners"] for e in full["entries"]} <= {1, 2}
+    strip = [(e["item"]["id"], e["plays"], e["rank"]) for e in full["entries"]]
+    assert [(e["item"]["id"], e["plays"], e["rank"]) for e in lean["entries"]] == strip
+    assert lean["total"] == full["total"]

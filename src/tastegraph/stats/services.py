@@ -33,14 +33,15 @@ from tastegraph.stats.levels import played_for, target_for
 from tastegraph.stats.models import ChartCount, ChartState, CountryChartCount, Grain
 from tastegraph.stats.periods import Window, week_starts
 from tastegraph.stats.spans import Extent, Piece, plan
-from tastegraph.storage.dialect import no_index
+from tastegraph.storage.dialect import no_index, roomy_sorts
 
 
 @dataclass(frozen=True)
 class ChartEntry:
     item: Item
     plays: int
-    listeners: int
+    listeners: int | None
+    """Distinct listeners in the window (1 in a user's chart); None when not asked for."""
     rank: int
 
 
@@ -74,13 +75,15 @@ class StatsService:
         tag: str | None = None,
         limit: int = 50,
         offset: int = 0,
+        listeners: bool = True,
     ) -> Chart:
         """The most played items of a level, for one user or everyone, in a time window.
 
         A user's chart counts their plays (an index on user and time finds them, and they
         are counted per item before they are mapped to the level). Site-wide and geo charts
         sum the rollups over the window's UTC days, months and years, with the raw plays at
-        its edges (``spans.py``); listeners are counted for the page's items only.
+        its edges (``spans.py``); listeners are counted for the page's items only, from the
+        plays (over a long period the slow part: ``listeners=False`` leaves them out).
         """
         tag_ids = None
         if tag is not None:
@@ -108,16 +111,17 @@ class StatsService:
         else:
             total = self.session.scalar(select(func.count()).select_from(counted)) or 0
         ids = [r.item_id for r in rows]
+        counts: dict[int, int] = {}
         if user is not None:
-            listeners = dict.fromkeys(ids, 1)
-        else:
-            listeners = self._listeners(level, ids, window, country)
+            counts = dict.fromkeys(ids, 1)
+        elif listeners:
+            counts = self._listeners(level, ids, window, country)
         items = self._items(ids)
         entries = [
             ChartEntry(
                 item=items[r.item_id],
                 plays=r.plays,
-                listeners=listeners.get(r.item_id, 0),
+                listeners=counts.get(r.item_id, 0) if listeners else None,
                 rank=offset + i + 1,
             )
             for i, r in enumerate(rows)
@@ -173,6 +177,7 @@ class StatsService:
         ).one()
         if first is None:
             return None
+        roomy_sorts(self.session)
         extent = Extent(_aware(first), _aware(last))
         start, end = (window.start, window.end) if window is not None else (None, None)
         # The rollups count the plays up to the watermark; the raw pieces count those too,

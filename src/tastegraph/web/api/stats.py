@@ -128,6 +128,13 @@ def site_chart(
     tag: Annotated[str | None, Query(description="Only items with this tag.")] = None,
     limit: Limit = 50,
     offset: Offset = 0,
+    listeners: Annotated[
+        bool,
+        Query(
+            description="Count each item's distinct listeners (false: null). Over a long "
+            "period this is most of the work; the plays come from the chart rollups."
+        ),
+    ] = True,
 ) -> ChartOut:
     """Site-wide charts: everyone's plays (incognito ones never count), optionally of the
     listeners of one country, or of items with a tag."""
@@ -140,7 +147,13 @@ def site_chart(
             raise InvalidPeriod(str(exc)) from None
     with unit_of_work(runtime) as svc:
         chart = svc.stats.chart(
-            level, window=window, country=country, tag=tag, limit=limit, offset=offset
+            level,
+            window=window,
+            country=country,
+            tag=tag,
+            limit=limit,
+            offset=offset,
+            listeners=listeners,
         )
         briefs = svc.catalog.briefs([e.item for e in chart.entries])
         return ChartOut(
