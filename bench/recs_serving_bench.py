@@ -14,11 +14,16 @@ artists, Zipf popularity inside taste clusters):
   catalogue, ``--db-users`` users and their plays, with the artifact written by
   ``tastegraph.recs.artifacts.train``: the user's plays and feedback read from the database,
   fold-in, masks, explanations, items loaded. ``http`` adds the API (FastAPI's TestClient, in
-  process: routing, auth, JSON).
+  process: routing, auth, JSON). ``--friends N`` adds about N accepted friendships per user:
+  with ``--model hybrid`` each request then also reads the user's friends (who they are, whom
+  they may see) and adds the friends' term from their trained rows.
 * ``batch``: top 50 for ``--users`` users in batches of ``--batch`` rows: ``score`` of the
   batch (one matrix product), played items masked, ``top_n``.
 
-p50/p99 are over ``--queries`` requests for random users, after 50 warm-up requests.
+p50/p99 are over ``--queries`` requests for random users, after 50 warm-up requests; with
+``--clock cpu`` they are the request thread's CPU time, which a machine loaded by other work
+inflates much less than wall time (compare code versions that way; ``core`` and ``service``
+only: the test client serves ``http`` requests in another thread).
 """
 
 from __future__ import annotations
@@ -87,14 +92,19 @@ def emit(rows: list[tuple[str, ...]], row: tuple[str, ...]) -> None:
     print("  " + " | ".join(row), flush=True)
 
 
+CLOCKS: dict[str, Callable[[], float]] = {"wall": time.perf_counter, "cpu": time.thread_time}
+CLOCK: dict[str, Callable[[], float]] = {"now": time.perf_counter}
+"""The clock ``timed`` reads (``--clock``)."""
+
+
 def timed(calls: list[Callable[[], Any]], warmup: int = 50) -> list[float]:
     for call in calls[:warmup]:
         call()
     out = []
     for call in calls[warmup:]:
-        started = time.perf_counter()
+        started = CLOCK["now"]()
         call()
-        out.append((time.perf_counter() - started) * 1000)
+        out.append((CLOCK["now"]() - started) * 1000)
     return out
 
 
@@ -207,14 +217,16 @@ def bench_core(args: argparse.Namespace, rows: list[tuple[str, ...]]) -> None:
         )
 
 
-def _populate(url: str, counts: sparse.csr_matrix) -> None:
-    """The catalogue, users and plays, bulk-inserted (the ingest path is measured elsewhere)."""
+def _populate(url: str, counts: sparse.csr_matrix, friends: int = 0) -> None:
+    """The catalogue, users and plays, bulk-inserted (the ingest path is measured elsewhere);
+    with ``friends``, that many accepted friendships per user with random others."""
     import sqlalchemy as sa
 
     from tastegraph.accounts.models import User
     from tastegraph.catalog.kinds import Domain, Kind
     from tastegraph.catalog.models import Item
     from tastegraph.ingest.models import Play
+    from tastegraph.social.models import Friendship, FriendshipStatus
 
     engine = sa.create_engine(url)
     n_users, n_items = counts.shape
@@ -279,6 +291,27 @@ def _populate(url: str, counts: sparse.csr_matrix) -> None:
                 plays = []
         if plays:
             conn.execute(sa.insert(Play), plays)
+        if friends:
+            rng = np.random.default_rng(4)
+            pairs = {
+                (min(a, b) + 1, max(a, b) + 1)
+                for a in range(n_users)
+                for b in rng.integers(0, n_users, friends).tolist()
+                if a != b
+            }
+            rows = [
+                {
+                    "user_low_id": low,
+                    "user_high_id": high,
+                    "requested_by_id": low,
+                    "status": FriendshipStatus.ACCEPTED,
+                    "created_at": now,
+                    "accepted_at": now,
+                }
+                for low, high in sorted(pairs)
+            ]
+            for start in range(0, len(rows), 20_000):
+                conn.execute(sa.insert(Friendship), rows[start : start + 20_000])
     engine.dispose()
 
 
@@ -304,12 +337,12 @@ def bench_service(args: argparse.Namespace, rows: list[tuple[str, ...]]) -> None
     migrations.upgrade(runtime.db.engine)
     counts, _ = synthetic(args.db_users, args.items, args.per_user, seed=2)
     started = time.perf_counter()
-    _populate(settings.effective_database_url, counts)
+    _populate(settings.effective_database_url, counts, args.friends)
     with runtime.db.unit_of_work() as session:
         n_plays = session.scalar(select(func.count()).select_from(Play))
     print(
-        f"service: {args.db_users:,} users, {args.items:,} tracks, {n_plays:,} plays "
-        f"inserted in {time.perf_counter() - started:.0f} s",
+        f"service: {args.db_users:,} users, {args.items:,} tracks, {n_plays:,} plays, "
+        f"~{args.friends} friends per user inserted in {time.perf_counter() - started:.0f} s",
         flush=True,
     )
     started = time.perf_counter()
@@ -343,7 +376,8 @@ def bench_service(args: argparse.Namespace, rows: list[tuple[str, ...]]) -> None
         rows,
         (
             "service",
-            f"RecsService.recommend, 20 tracks, SQLite, {args.items:,} items",
+            f"RecsService.recommend, 20 tracks, SQLite, {args.items:,} items, {args.model}"
+            + (f", {args.friends} friends per user" if args.friends else ""),
             f"{p50:.2f}",
             f"{p99:.2f}",
             f"{worst:.2f}",
@@ -414,13 +448,34 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=2000)
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--model", default="als")
+    parser.add_argument(
+        "--clock",
+        choices=sorted(CLOCKS),
+        default="wall",
+        help="per-request times: wall, or the calling thread's CPU time (core and service)",
+    )
     parser.add_argument("--factors", type=int, default=64)
+    parser.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a model parameter (repeatable), e.g. --param friend_weight=0",
+    )
+    parser.add_argument(
+        "--friends",
+        type=int,
+        default=0,
+        help="service and http: accepted friendships per user (the hybrid's friends' term)",
+    )
     parser.add_argument(
         "--blas-threads", type=int, default=1, help="online requests (TASTEGRAPH_RECS_BLAS_THREADS)"
     )
     args = parser.parse_args()
     args.paths = set(args.paths.split(","))
+    CLOCK["now"] = CLOCKS[args.clock]
     args.params = {"factors": args.factors} if args.model == "als" else {}
+    args.params |= dict(p.split("=", 1) for p in args.param)
     print(
         f"threads: OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}, "
         f"cpus={os.cpu_count()}",

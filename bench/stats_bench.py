@@ -527,6 +527,12 @@ def _load_plays(loader: Loader, community: Community, log: Callable[[str], None]
             connection.exec_driver_sql("SET maintenance_work_mem = '512MB'")
         for index in indexes:
             connection.execute(sa.schema.CreateIndex(index))
+        if "play_counts" in sa.inspect(connection).get_table_names():
+            # What the write path keeps per person (the feed's milestones).
+            connection.exec_driver_sql(
+                "INSERT INTO play_counts (user_id, plays) "
+                "SELECT user_id, count(*) FROM plays GROUP BY user_id"
+            )
         if backend == "postgresql":
             for name in ("users", "items", "plays"):
                 sequence = f"pg_get_serial_sequence('{name}', 'id')"
@@ -620,7 +626,7 @@ def chart_requests(community: Community, count: int, seed: int) -> dict[str, lis
 
 
 def time_requests(
-    port: int, requests: dict[str, list[tuple[str, str]]], warmup: int
+    port: int, requests: dict[str, list[tuple[str, str]]], warmup: int, loads: list[float]
 ) -> list[Timed]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
 
@@ -643,8 +649,13 @@ def time_requests(
         for key, path in batch:
             timed.add(key, get(path))
         results.append(timed)
+        loads.append(os.getloadavg()[0])
     conn.close()
     return results
+
+
+def _loads(loads: list[float]) -> str:
+    return f"{min(loads):.1f} to {max(loads):.1f}"
 
 
 # -- ingestion with and without the rollups ------------------------------------------------------
@@ -1065,9 +1076,13 @@ def run_backend(args: argparse.Namespace, backend: str, workdir: Path, now: int)
             "TASTEGRAPH_DATABASE_URL": url,
             "TASTEGRAPH_DATA_DIR": str(workdir / f"data-{backend}"),
         }
+        # Migrations others added while the data loaded (a shared working tree).
+        cli(env, "db", "upgrade")
+        loads = [os.getloadavg()[0]]
         with tastegraph_server(env, workdir / f"server-{backend}.log") as port:
-            results = time_requests(port, requests, args.warmup)
+            results = time_requests(port, requests, args.warmup, loads)
         print_charts(label, results, args.markdown)
+        print(f"machine load (1-minute average) while timing charts: {_loads(loads)}")
         if not args.ingest_rounds:
             return
         serial = ingest_comparison(
@@ -1147,7 +1162,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=400, help="timed requests of each kind")
     parser.add_argument("--warmup", type=int, default=100, help="untimed requests first")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--ingest-rounds", type=int, default=4, help="alternating rounds; 0 skips")
+    parser.add_argument("--ingest-rounds", type=int, default=6, help="alternating rounds; 0 skips")
     parser.add_argument("--ingest-batches", type=int, default=20, help="batches of 1,000 per round")
     parser.add_argument("--fold-every", type=int, default=5, help="batches between folds")
     parser.add_argument("--with-maloja", action="store_true")

@@ -5,6 +5,7 @@ No database here: these are the pieces the decision engine is built from.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -16,6 +17,7 @@ from tastegraph.ads.capping import cap_rules
 from tastegraph.ads.counters import (
     AdCounters,
     Budget,
+    FirstReserved,
     MemoryAdCounters,
     Outcome,
     RedisAdCounters,
@@ -103,6 +105,84 @@ def test_a_refused_reservation_takes_nothing(counters: AdCounters) -> None:
     counters.release(Reservation("v", rules, budget))  # a lost bid gives everything back
     assert counters.cap_counts("v", [rules[0].field]) == [0]
     assert counters.reserve(Reservation("v", rules, budget)).outcome is Outcome.OK
+
+
+def test_reserve_first_takes_the_first_that_passes(counters: AdCounters) -> None:
+    """One call (one Redis round trip) walks the ranked candidates: a capped one, one whose
+    campaign is out of budget, then one that passes and is the only one reserved."""
+    capped = cap_rules(1, [(1, 3600)], T0)
+    assert counters.reserve(Reservation("v", capped, None)).outcome is Outcome.OK
+    broke = Budget(8, "20261125", 1_000, 1_000, None, None)
+    rich = Budget(9, "20261125", 1_000, 50_000, None, None)
+    seeds = {8: Seed(1_000, 0), 9: Seed(0, 0)}
+    rules = cap_rules(2, [(3, 3600)], T0)
+    candidates = [
+        Reservation("v", capped, rich),
+        Reservation("v", (), broke),
+        Reservation("v", rules, rich),
+        Reservation("v", rules, rich),
+    ]
+    result = counters.reserve_first(candidates, seeds)
+    assert result.winner == 2
+    assert [r.outcome for r in result.tried] == [Outcome.CAPPED, Outcome.BUDGET, Outcome.OK]
+    assert result.tried[2].total_spent == 1_000
+    assert counters.cap_counts("v", [rules[0].field, capped[0].field]) == [1, 1]
+    assert counters.day_spend([8, 9], "20261125") == {8: 0, 9: 1_000}
+    # Nobody passes: nothing is taken.
+    nobody = counters.reserve_first(candidates[:2])
+    assert nobody == FirstReserved(-1, nobody.tried)
+    assert len(nobody.tried) == 2
+    # A campaign never seen stops the walk, so a later candidate cannot jump ahead of it.
+    unknown = Budget(10, "20261125", 1_000, 5_000, None, None)
+    stop = counters.reserve_first([Reservation("v", (), unknown), candidates[2]])
+    assert stop.winner == -1
+    assert [r.outcome for r in stop.tried] == [Outcome.NEED_SEED]
+    seeded = counters.reserve_first([Reservation("v", (), unknown)], {10: Seed(0, 0)})
+    assert seeded.winner == 0
+
+
+def test_reserve_first_on_an_event_loop(counters: AdCounters) -> None:
+    """The asyncio path (the decision endpoints) reserves exactly like the blocking one."""
+    rules = cap_rules(5, [(2, 3600)], T0)
+    budget = Budget(11, "20261125", 1_000, 10_000, None, None)
+
+    async def run() -> list[int]:
+        try:
+            winners = []
+            for _ in range(4):
+                result = await counters.reserve_first_async(
+                    [Reservation("w", rules, budget)], {11: Seed(0, 0)}
+                )
+                winners.append(result.winner)
+            return winners
+        finally:
+            await counters.aclose()
+
+    assert asyncio.run(run()) == [0, 0, -1, -1]
+    assert counters.cap_counts("w", [rules[0].field]) == [2]
+    assert counters.day_spend([11], "20261125") == {11: 2_000}
+
+    # Concurrent decisions on one loop (pipelined together in Redis) still take exactly the
+    # cap of each viewer and exactly the budget.
+    shared = Budget(12, "20261125", 1_000, 30_000, None, None)
+
+    async def race() -> list[int]:
+        try:
+            results = await asyncio.gather(
+                *(
+                    counters.reserve_first_async(
+                        [Reservation(f"x{n % 20}", rules, shared)], {12: Seed(0, 0)}
+                    )
+                    for n in range(100)
+                )
+            )
+            return [result.winner for result in results]
+        finally:
+            await counters.aclose()
+
+    assert asyncio.run(race()).count(0) == 30
+    assert counters.day_spend([12], "20261125") == {12: 30_000}
+    assert sum(counters.cap_counts(f"x{n}", [rules[0].field])[0] for n in range(20)) == 30
 
 
 def test_concurrent_reservations_never_overshoot(counters: AdCounters) -> None:

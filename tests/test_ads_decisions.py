@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from tastegraph.accounts.models import User
 from tastegraph.ads.decision import AdContext
-from tastegraph.audiences.models import AdConsent, SegmentMember
+from tastegraph.audiences.models import AdConsent, Segment, SegmentMember
 from tastegraph.runtime import Runtime
 from tests.ads_helpers import NOW, Ads, Clock, freeze, make_segment, set_consent
 from tests.conftest import Account, play
@@ -343,3 +343,38 @@ def test_other_processes_pick_up_changes_by_the_version(
         assert decision.line_item.id == second != first
     finally:
         other.close()
+
+
+def test_line_items_target_only_segments_their_author_may_read(
+    ads: Ads, runtime: Runtime, register: Any
+) -> None:
+    """Another advertiser's private segment is refused as if it did not exist."""
+    bob, carol = register("bob"), register("carol")
+    acme, rival = ads.advertiser("Acme"), ads.advertiser("Rival", "rival.example")
+    ads.member(acme, "bob")
+    ads.member(rival, "carol")
+    with runtime.db.unit_of_work(write=True) as session:
+        ids = {n: session.scalar(select(User.id).where(User.name == n)) for n in ("bob", "carol")}
+    private = make_segment(runtime, "Carol's own", [710])
+    shared = make_segment(runtime, "Everyone's", [711])
+    mine = make_segment(runtime, "Bob's own", [712])
+    with runtime.db.unit_of_work(write=True) as session:
+        for segment_id, owner, is_shared in (
+            (private, "carol", False),
+            (shared, "carol", True),
+            (mine, "bob", False),
+        ):
+            row = session.get(Segment, segment_id)
+            assert row is not None
+            row.owner_id, row.shared = ids[owner], is_shared
+    campaign = ads.campaign(acme, who=bob)
+    body = {"campaign_id": campaign, "name": "Steal", "bid": "2.000"}
+    refused = ads.call(
+        "POST", "/line-items", bob, 422, json={**body, "targeting": {"segments": [private]}}
+    )
+    assert "targeting.segments.0" in str(refused)
+    for segment_id in (shared, mine):
+        ads.call(
+            "POST", "/line-items", bob, 201, json={**body, "targeting": {"segments": [segment_id]}}
+        )
+    ads.call("POST", "/line-items", carol, 404, json=body)  # not Carol's campaign either

@@ -236,6 +236,29 @@ def test_default_model_depends_on_catalogue_size() -> None:
     assert default_model_name(5000, 20_000) in MODELS
 
 
+@pytest.mark.parametrize(
+    ("users", "items", "kind", "pairs", "expected"),
+    [
+        # A small catalogue followed by many people is learnt, not just counted.
+        (1484, 21, "competition", 3701, "hybrid"),
+        (2178, 52, "outlet", 4154, "hybrid"),
+        (40, 300, "team", 900, "popularity"),  # too few people
+        (5000, 300, "team", 5030, "popularity"),  # almost nobody has two teams
+        (2362, 11_969, "track", 171_778, "hybrid"),
+        (2362, 11_969, "mixed", 171_778, "hybrid"),
+        (50_000, 400_000, "track", 5_000_000, "als"),  # beyond EASE's dense inverse
+        (1484, 5662, "match", 49_938, "hybrid"),  # features carry short-lived matches
+        (2150, 7203, "story", 36_316, "als"),  # stories: read within days, any size
+        (200_000, 900_000, "story", 9_000_000, "als"),
+        (10, 7203, "story", 100, "popularity"),
+    ],
+)
+def test_default_model_depends_on_the_kind(
+    users: int, items: int, kind: str, pairs: int, expected: str
+) -> None:
+    assert default_model_name(users, items, kind, pairs) == expected
+
+
 def test_topk_product_keeps_the_largest_off_diagonal_entries() -> None:
     left = sparse.csr_matrix(np.array([[1, 2, 3, 0], [0, 1, 0, 5], [4, 0, 0, 1]], np.float32))
     product = (left @ left.T).toarray()

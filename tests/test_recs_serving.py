@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import httpx2 as httpx
 import pytest
@@ -184,3 +185,83 @@ def test_checks_are_rate_limited_and_broken_versions_skipped(
     fresh = ArtifactStore(store.root)
     assert fresh.current_version() == broken.name
     assert RecsHolder(fresh, check_seconds=0).snapshot() is None
+
+
+def _artifact(links: dict[str, tuple[Any, Any]]) -> Any:
+    import numpy as np
+    from scipy import sparse
+
+    from tastegraph.recs.artifacts import KindArtifact
+    from tastegraph.recs.data import KIND_CODES
+    from tastegraph.recs.registry import create_model
+
+    matrix = sparse.csr_matrix(np.array([[1, 1, 0, 0], [0, 1, 1, 0], [0, 0, 1, 1]], np.float32))
+    model = create_model("popularity")
+    model.fit(matrix)
+    artist = KIND_CODES.index("artist")
+    return KindArtifact(
+        kind="mixed",
+        model=model,
+        user_ids=np.array([1, 2, 3]),
+        item_ids=np.array([10, 11, 12, 13]),
+        item_kinds=np.full(4, KIND_CODES.index("track"), dtype=np.int8),
+        groups=np.array([100, 100, 101, 102]),
+        group_kinds=np.full(4, artist, dtype=np.int8),
+        user_countries=("", "", ""),
+        interactions=matrix,
+        links=links,
+    )
+
+
+def test_level_maps_score_each_item_by_its_best_member() -> None:
+    import numpy as np
+
+    from tastegraph.recs.serving import LoadedKind
+
+    # Track 11 is a duet of artists 100 and 101; the others have one artist each.
+    links = {"artist": (np.array([0, 1, 1, 2, 3]), np.array([100, 100, 101, 101, 102]))}
+    loaded = LoadedKind(_artifact(links))
+    level = loaded.level_map("artist")
+    assert level is not None
+    assert level.ids.tolist() == [100, 101, 102]
+    best, columns = level.best(np.array([0.1, 0.7, 0.5, 0.2], dtype=np.float32))
+    assert best.tolist() == pytest.approx([0.7, 0.7, 0.2])
+    assert columns.tolist() == [1, 1, 3]
+    assert level.members(101).tolist() == [1, 2]
+    assert level.members(999).tolist() == []
+    assert loaded.level_map("team") is None  # no links for teams: not reachable
+
+    # A version trained before links were stored reaches artists through the columns' roots.
+    old = LoadedKind(_artifact({}))
+    roots = old.level_map("artist")
+    assert roots is not None
+    assert roots.ids.tolist() == [100, 101, 102]
+    assert roots.members(100).tolist() == [0, 1]
+    assert old.level_map("album") is None
+
+
+def test_friends_rows_count_friends_who_have_each_item() -> None:
+    import numpy as np
+    from scipy import sparse
+
+    from tastegraph.recs.models.hybrid import Hybrid
+    from tastegraph.recs.serving import LoadedKind
+
+    popular = LoadedKind(_artifact({}))
+    assert popular.social is None
+    assert popular.friends_row([1, 2]) is None  # the model has no use for friends
+
+    artifact = _artifact({})
+    hybrid = Hybrid(lam=1.0, min_users=1, friend_weight=0.5)
+    hybrid.fit(artifact.interactions)
+    social = LoadedKind(
+        type(artifact)(**{**artifact.__dict__, "model": hybrid})  # same artifact, the hybrid
+    )
+    assert social.social is hybrid
+    friends = social.friends_row([1, 2, 99])  # 99 was not trained: ignored
+    assert friends is not None
+    assert friends.toarray().tolist() == [[1.0, 2.0, 1.0, 0.0]]
+    row = sparse.csr_matrix(np.array([[0, 0, 0, 1]], np.float32))
+    assert not np.allclose(social.score(row, friends), social.score(row))
+    assert social.friends_row([42]) is None
+    assert not Hybrid(friend_weight=0.0).uses_friends()

@@ -117,6 +117,21 @@ class Settings(BaseSettings):
     folded yet from the log, so they are exact either way; folding keeps them fast. 0 turns
     the server's folder off (when a separate ``tastegraph stats fold`` job runs)."""
 
+    rights_required_domains: list[Literal["music", "tv", "film", "sports", "news"]] = Field(
+        default_factory=list
+    )
+    """Domains whose items are unavailable until a grant says otherwise (e.g.
+    ``["tv", "film"]``); elsewhere an item without grants above it is available everywhere."""
+
+    rights_refresh_seconds: float = Field(default=5.0, ge=0)
+    """How often a server checks whether rights changed in another process (one cheap query)
+    and rebuilds its availability index; changes made through the same process apply at once.
+    0 checks before every answer (tests)."""
+
+    country_header: str = ""
+    """A request header a trusted proxy or CDN sets to the viewer's country (CF-IPCountry,
+    CloudFront-Viewer-Country); it decides availability before the account's country."""
+
     ads_currency: str = Field(default="EUR", pattern=r"^[A-Z]{3}$")
     """ISO 4217 currency of every advertising budget, bid and floor."""
 
@@ -129,6 +144,11 @@ class Settings(BaseSettings):
 
     ads_token_ttl_seconds: int = Field(default=86_400, ge=60)
     """How long impression and click URLs of a decision stay valid."""
+
+    ads_frequency_sample: int = Field(default=1, ge=1)
+    """Reports' frequency distributions count one viewer in N (chosen by hash, the same in
+    every cell and day): 1 keeps a delivery row per viewer (exact); raise it when that is too
+    many rows. Reach does not depend on it (HyperLogLog sketches)."""
 
     @model_validator(mode="after")
     def _refuse_insecure_defaults(self) -> Settings:

@@ -16,20 +16,24 @@ from tastegraph.ads.services import AdService, works_for_an_advertiser
 from tastegraph.ads.tokens import TokenSigner
 from tastegraph.audiences.interest import RecsItemVectors
 from tastegraph.audiences.services import AudienceService, RefreshReport
+from tastegraph.catalog.availability import Availability
+from tastegraph.catalog.kinds import Domain
 from tastegraph.catalog.resolver import ResolutionCache
 from tastegraph.catalog.services import CatalogService
 from tastegraph.config import Settings
 from tastegraph.ingest.presence import PresenceService
 from tastegraph.ingest.progress import ProgressService, move_playbacks_on_merge
 from tastegraph.ingest.services import IngestLimits, IngestService, move_plays_on_merge
+from tastegraph.insights.services import InsightsService
 from tastegraph.ratelimit import RateLimiter, make_rate_limiter
 from tastegraph.recs.artifacts import ArtifactStore
 from tastegraph.recs.errors import RecsError
 from tastegraph.recs.local_share import LocalSharePolicy
 from tastegraph.recs.services import RecsService
 from tastegraph.recs.serving import RecsHolder
+from tastegraph.social.counts import PlayCounts, count_plays_on_merge
 from tastegraph.social.events import EventService
-from tastegraph.social.feed import FeedService, MilestoneCache
+from tastegraph.social.feed import FeedService
 from tastegraph.social.groups import GroupService
 from tastegraph.social.notifications import NotificationService
 from tastegraph.social.services import Neighbours, SocialService
@@ -60,6 +64,7 @@ class Services:
     feed: FeedService
     events: EventService
     ads: AdService
+    insights: InsightsService
 
 
 @dataclass
@@ -82,10 +87,16 @@ class Runtime:
     """The ad decision index, the cap and budget counters and the beacon signer."""
     shout_limiter: RateLimiter = field(init=False)
     """Shouts per person per window (``Settings.shout_rate_limit``)."""
-    milestones: MilestoneCache = field(default_factory=MilestoneCache)
-    """When people reached their play milestones, remembered a few minutes for feeds."""
+    availability: Availability = field(init=False)
+    """Territorial rights compiled for fast "available here, now?" answers (catalog area)."""
 
     def __post_init__(self) -> None:
+        self.availability = Availability(
+            self.db,
+            refresh_seconds=self.settings.rights_refresh_seconds,
+            required_domains=[Domain(d) for d in self.settings.rights_required_domains],
+            clock=lambda: self.clock(),  # noqa: PLW0108 - tests swap self.clock later
+        )
         self.shout_limiter = make_rate_limiter(
             self.settings.redis_url,
             self.settings.shout_rate_limit,
@@ -106,6 +117,7 @@ class Runtime:
             signer=TokenSigner(self.settings.secret_key),
             clock=lambda: self.clock(),  # noqa: PLW0108 - tests swap self.clock later
             refresh_seconds=self.settings.ads_index_refresh_seconds,
+            frequency_sample=self.settings.ads_frequency_sample,
             audience_lookup=lambda session, user: AudienceService(
                 session, clock=self.clock
             ).segments_of(user.id),
@@ -124,7 +136,13 @@ class Runtime:
             session,
             self.resolution_cache,
             restructure_hooks=(rollups.restructuring,),
-            merge_hooks=(move_plays_on_merge, move_playbacks_on_merge, move_shouts_on_merge),
+            availability=self.availability,
+            merge_hooks=(
+                count_plays_on_merge,  # before the plays move: it counts the doubles they drop
+                move_plays_on_merge,
+                move_playbacks_on_merge,
+                move_shouts_on_merge,
+            ),
         )
         limits = IngestLimits(
             future_skew=timedelta(seconds=self.settings.future_skew_seconds),
@@ -135,7 +153,7 @@ class Runtime:
             catalog,
             limits=limits,
             clock=self.clock,
-            watchers=(rollups,),
+            watchers=(rollups, PlayCounts()),
         )
         notifications = NotificationService(session, clock=self.clock)
         social = SocialService(session, notifications=notifications, clock=self.clock)
@@ -149,6 +167,15 @@ class Runtime:
             max_links=self.settings.shout_max_links,
             clock=self.clock,
         )
+        recs = RecsService(
+            session,
+            self.recs,
+            social,
+            policy=self.local_share,
+            recent_days=self.settings.recs_station_recent_days,
+            per_group=self.settings.recs_station_per_group,
+            clock=self.clock,
+        )
         services = Services(
             session=session,
             accounts=AccountService(session, country_hooks=(rollups.country_changed,)),
@@ -158,15 +185,7 @@ class Runtime:
             stats=StatsService(session),
             progress=ProgressService(session, ingest, catalog, clock=self.clock),
             presence=PresenceService(session, clock=self.clock),
-            recs=RecsService(
-                session,
-                self.recs,
-                social,
-                policy=self.local_share,
-                recent_days=self.settings.recs_station_recent_days,
-                per_group=self.settings.recs_station_per_group,
-                clock=self.clock,
-            ),
+            recs=recs,
             audiences=AudienceService(
                 session,
                 clock=self.clock,
@@ -177,9 +196,20 @@ class Runtime:
             notifications=notifications,
             groups=groups,
             shouts=shouts,
-            feed=FeedService(session, social, shouts, milestones=self.milestones, clock=self.clock),
+            feed=FeedService(session, social, shouts, clock=self.clock),
             events=EventService(session, clock=self.clock),
             ads=AdService(session, currency=self.settings.ads_currency),
+            insights=InsightsService(
+                session,
+                catalog=catalog,
+                stats=StatsService(session),
+                recs=recs,
+                availability=self.availability,
+                policy=self.local_share,
+                local_languages=self.settings.recs_local_languages,
+                currency=self.settings.ads_currency,
+                clock=self.clock,
+            ),
         )
         social.neighbours = _taste_neighbours(services.recs)
         return services
@@ -192,6 +222,7 @@ class Runtime:
 
     def close(self) -> None:
         self.ads.close()
+        self.availability.close()
         self.db.dispose()
 
 

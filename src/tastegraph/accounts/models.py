@@ -24,6 +24,9 @@ class TokenKind(StrEnum):
     """A Last.fm 2.0 session key (``sk``); ``name`` holds the client's api_key."""
     AUDIOSCROBBLER_SESSION = "audioscrobbler_session"
     """An Audioscrobbler 1.2 session id, handed out by the handshake; expires."""
+    WEB_SESSION = "web_session"
+    """A browser's signed-in session on the web pages (its secret is the session cookie);
+    expires, and ends at log-out."""
 
 
 class User(Base):

@@ -6,7 +6,8 @@ the same transaction as the delivery row it adds (``ad_delivery``). Two processe
 the same beacon at the same moment cannot both count it: the database's unique key decides.
 
 * Impression: counts one impression and, for CPM line items, its price (the CPM bid / 1,000,
-  already reserved from the budget when the decision was made).
+  already reserved from the budget when the decision was made), and adds the viewer to the
+  cell's reach sketch of the day (ads/reach.py).
 * Click: counts one click; for CPC line items it charges the click to the campaign's budget
   through the shared counters, cut short so that the budget is never exceeded.
 * Loss (OpenRTB ``lurl``): takes the impression's place, so a later impression cannot count,
@@ -28,6 +29,7 @@ from tastegraph.ads.capping import cap_rules
 from tastegraph.ads.counters import Budget, Reservation
 from tastegraph.ads.decision import AdEngine
 from tastegraph.ads.models import AdBeacon, AdDelivery, Campaign, LineItem
+from tastegraph.ads.sketch import hash64
 from tastegraph.ads.tokens import AdToken
 from tastegraph.storage.dialect import insert_or_ignore
 
@@ -56,11 +58,31 @@ def _day(token: AdToken) -> date:
     return date(int(token.day[:4]), int(token.day[4:6]), int(token.day[6:8]))
 
 
+def viewer_of(token: AdToken) -> str:
+    """The viewer an impression counts for; a request without any viewer id is a viewer of
+    its own."""
+    return token.viewer or f"~{token.token_id}"
+
+
+def sampled(viewer: str, frequency_sample: int) -> bool:
+    """Whether a viewer is in the frequency sample: one in ``frequency_sample`` by hash, the
+    same viewers in every cell and on every day."""
+    return frequency_sample <= 1 or hash64(viewer) % frequency_sample == 0
+
+
 def add_delivery(
-    session: Session, token: AdToken, *, impressions: int, clicks: int, spend: int
+    session: Session,
+    token: AdToken,
+    *,
+    impressions: int,
+    clicks: int,
+    spend: int,
+    frequency_sample: int = 1,
 ) -> None:
     """Add to the delivery row of this token's day, line item, creative, placement, segment,
-    country, targeting and viewer (an upsert: concurrent writers add up)."""
+    country, targeting and viewer (an upsert: concurrent writers add up). Viewers outside
+    the frequency sample add to the row whose viewer is ''."""
+    viewer = viewer_of(token)
     values: dict[str, Any] = {
         "day": _day(token),
         "line_item_id": token.line_item_id,
@@ -69,8 +91,7 @@ def add_delivery(
         "segment_id": token.segment_id,
         "country": token.country,
         "mode": token.mode,
-        # A request without any viewer id counts as a viewer of its own.
-        "viewer": token.viewer or f"~{token.token_id}",
+        "viewer": viewer if sampled(viewer, frequency_sample) else "",
         "campaign_id": token.campaign_id,
         "advertiser_id": token.advertiser_id,
         "impressions": impressions,
@@ -94,11 +115,19 @@ def add_delivery(
     session.execute(statement)
 
 
-def record_impression(session: Session, token: AdToken, now: datetime) -> bool:
+def record_impression(session: Session, engine: AdEngine, token: AdToken, now: datetime) -> bool:
     """Count the impression of ``token`` unless it was counted (or lost) before."""
     if not _first(session, token.token_id, "imp", now):
         return False
-    add_delivery(session, token, impressions=1, clicks=0, spend=token.impression_cost)
+    add_delivery(
+        session,
+        token,
+        impressions=1,
+        clicks=0,
+        spend=token.impression_cost,
+        frequency_sample=engine.frequency_sample,
+    )
+    engine.reach.add(session, token, _day(token), viewer_of(token))
     return True
 
 
@@ -118,7 +147,14 @@ def record_click(session: Session, engine: AdEngine, token: AdToken, now: dateti
                 token.campaign_id, token.day, token.price_micros, total_limit, day_limit, seed
             )
         spend = charged or 0
-    add_delivery(session, token, impressions=0, clicks=1, spend=spend)
+    add_delivery(
+        session,
+        token,
+        impressions=0,
+        clicks=1,
+        spend=spend,
+        frequency_sample=engine.frequency_sample,
+    )
     return True
 
 

@@ -11,9 +11,10 @@ For a request (a placement and its context) the engine
 3. ranks the rest by the priority ladder (sponsorship, standard, remnant), then by price,
    randomly among equals: a first-price auction inside each tier, the winner paying its bid;
 4. walks down the ranking: a line item ahead of its pacing schedule sits the auction out with
-   the throttle probability (ads/pacing.py); otherwise the engine reserves the viewer's caps
-   and the campaign's budget atomically (ads/counters.py) and the first successful
-   reservation wins;
+   the throttle probability (ads/pacing.py); the best two others go to the counters in one
+   call, which reserves the viewer's caps and the campaign's budget of the first that passes,
+   atomically (ads/counters.py): one Redis round trip, and a second with up to six more
+   candidates only when both are refused;
 5. falls back to house ads (their caps still apply) when no paid line item wins, and answers
    no fill when there are none.
 
@@ -23,11 +24,12 @@ contextual decisions only. The winner gets a signed token for its impression and
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -38,7 +40,15 @@ from sqlalchemy.orm import Session
 from tastegraph.accounts.models import User
 from tastegraph.ads import pacing
 from tastegraph.ads.capping import cap_rules
-from tastegraph.ads.counters import AdCounters, Budget, Outcome, Reservation, Reserved, Seed
+from tastegraph.ads.counters import (
+    AdCounters,
+    Budget,
+    FirstReserved,
+    Outcome,
+    RedisAdCounters,
+    Reservation,
+    Seed,
+)
 from tastegraph.ads.index import (
     AdIndex,
     CompiledCreative,
@@ -48,6 +58,7 @@ from tastegraph.ads.index import (
     fingerprint,
 )
 from tastegraph.ads.models import AdDelivery, CreativeFormat, Pacing, Pricing, Priority
+from tastegraph.ads.reach import ReachStore, RedisReach, SqlReach
 from tastegraph.ads.schemas import WEEKDAYS, Client
 from tastegraph.ads.taxonomy import categories_for
 from tastegraph.ads.tokens import AdToken, TokenSigner
@@ -59,6 +70,10 @@ _log = logging.getLogger(__name__)
 
 MAX_RESERVATIONS = 8
 """Reservations tried per request before giving up (each may find a cap or a budget spent)."""
+FIRST_BATCH = 2
+"""Candidates sent with the first reservation call. The best candidate nearly always passes;
+preparing all eight for every request would double the CPU time of a decision, so the others
+are prepared (and sent, in a second round trip) only when the first two are refused."""
 LIVE_WINDOW = timedelta(hours=3)
 """A match counts as live from its start for this long when its duration is unknown."""
 ITEM_CACHE_SECONDS = 60.0
@@ -127,6 +142,22 @@ class Decision:
     why: tuple[tuple[str, str], ...]
 
 
+@dataclass(slots=True)
+class _Plan:
+    """A decision up to the reservation: the ranked candidates and what each would reserve."""
+
+    index: AdIndex
+    placement: CompiledPlacement
+    ctx: AdContext
+    viewer: str | None
+    now: datetime
+    day: str
+    source: Iterator[tuple[CompiledLineItem, CompiledCreative]]
+    """The remaining candidates, best first, prepared as they are needed."""
+    candidates: list[tuple[CompiledLineItem, CompiledCreative]] = field(default_factory=list)
+    reservations: list[Reservation] = field(default_factory=list)
+
+
 @dataclass
 class _Spend:
     day: str = ""
@@ -144,6 +175,11 @@ class AdEngine:
     refresh_seconds: float = 5.0
     audience_lookup: AudienceLookup = no_segments
     rng: random.Random = field(default_factory=random.Random)
+    frequency_sample: int = 1
+    """Per-viewer delivery rows (frequency) for one viewer in N (``ads_frequency_sample``)."""
+    reach: ReachStore = field(init=False)
+    """Where impressions' viewers go for unique reach: Redis sketches next to the Redis
+    counters, else the database's."""
     _index: AdIndex | None = field(default=None, init=False)
     _dirty: bool = field(default=True, init=False)
     _rebuild_lock: threading.Lock = field(default_factory=threading.Lock, init=False)
@@ -154,6 +190,13 @@ class AdEngine:
     _exhausted: dict[int, str] = field(default_factory=dict, init=False)
     """Campaigns known to be out of budget on a day, skipped until the next refresh."""
     _items: dict[int, tuple[float, ItemContext]] = field(default_factory=dict, init=False)
+
+    def __post_init__(self) -> None:
+        counters = self.counters
+        if isinstance(counters, RedisAdCounters):
+            self.reach = RedisReach(counters.redis, counters.prefix)
+        else:
+            self.reach = SqlReach()
 
     # -- the index --------------------------------------------------------------------------
 
@@ -223,6 +266,10 @@ class AdEngine:
                 self._spend[campaign_id] = _Spend(day, known[campaign_id])
         self._exhausted = {}  # the shared counters say again, once, who is out of budget
 
+    async def aclose(self) -> None:
+        """Close the counters' connections that belong to the running event loop."""
+        await self.counters.aclose()
+
     def close(self) -> None:
         self._closed = True
         refresher = self._refresher
@@ -253,6 +300,49 @@ class AdEngine:
         return self.index().placements.get(key)
 
     def decide(self, ctx: AdContext) -> Decision | None:
+        """The ad for one request, or None for no fill."""
+        plan = self._plan(ctx)
+        if plan is None:
+            return None
+        seeds: dict[int, Seed] = {}
+        start = 0
+        while True:
+            result = self.counters.reserve_first(plan.reservations[start:], seeds)
+            outcome = self._settle(plan, start, result)
+            if isinstance(outcome, int):
+                seeds[outcome] = self.seed(outcome, plan.day)
+                start += len(result.tried) - 1
+                continue
+            if outcome is not None:
+                return outcome
+            start = len(plan.reservations)
+            if not self._extend(plan, MAX_RESERVATIONS):
+                return None
+
+    async def decide_async(self, ctx: AdContext) -> Decision | None:
+        """``decide`` for the event loop: the reservation waits for Redis without blocking
+        it (and without a worker thread). Seeding a campaign the counters do not know yet
+        (once per campaign) reads the database on a thread."""
+        plan = self._plan(ctx)
+        if plan is None:
+            return None
+        seeds: dict[int, Seed] = {}
+        start = 0
+        while True:
+            result = await self.counters.reserve_first_async(plan.reservations[start:], seeds)
+            outcome = self._settle(plan, start, result)
+            if isinstance(outcome, int):
+                seeds[outcome] = await asyncio.to_thread(self.seed, outcome, plan.day)
+                start += len(result.tried) - 1
+                continue
+            if outcome is not None:
+                return outcome
+            start = len(plan.reservations)
+            if not self._extend(plan, MAX_RESERVATIONS):
+                return None
+
+    def _plan(self, ctx: AdContext) -> _Plan | None:
+        """Eligible, filtered, ranked and paced: the candidates to reserve, best first."""
         index = self.index()
         placement = index.placements.get(ctx.placement)
         if placement is None:
@@ -278,9 +368,23 @@ class AdEngine:
         if viewer is None:
             bits &= ~index.capped_bits  # caps cannot be kept for a viewer we cannot tell apart
         floor = max(placement.floor_micros, ctx.floor_micros)
-        attempts = 0
+        source = self._walk(index, bits, placement, ctx, floor, now, day)
+        plan = _Plan(index, placement, ctx, viewer, now, day, source)
+        return plan if self._extend(plan, FIRST_BATCH) else None
+
+    def _walk(
+        self,
+        index: AdIndex,
+        bits: int,
+        placement: CompiledPlacement,
+        ctx: AdContext,
+        floor: int,
+        now: datetime,
+        day: str,
+    ) -> Iterator[tuple[CompiledLineItem, CompiledCreative]]:
+        """The candidates that may take part, best first."""
         items = index.line_items
-        while bits and attempts < MAX_RESERVATIONS:
+        while bits:
             # The best remaining candidates: the group of the lowest set bit (bits are in
             # auction order), tried in random order.
             best = items[(bits & -bits).bit_length() - 1]
@@ -291,16 +395,40 @@ class AdEngine:
                 self.rng.shuffle(candidates)
             for li in candidates:
                 creative = self._candidate(li, placement, ctx, floor, now, day)
-                if creative is None:
-                    continue
-                attempts += 1
-                reserved = self._reserve(li, viewer, now, day)
-                if reserved.outcome is Outcome.OK:
-                    return self._decision(index, li, creative, placement, ctx, viewer, now, day)
-                if reserved.outcome is Outcome.BUDGET:
-                    self._exhausted[li.campaign_id] = day
-                if attempts >= MAX_RESERVATIONS:
-                    break
+                if creative is not None:
+                    yield li, creative
+
+    def _extend(self, plan: _Plan, upto: int) -> int:
+        """Prepare candidates until the plan holds ``upto`` (at most MAX_RESERVATIONS);
+        how many were added."""
+        added = 0
+        while len(plan.candidates) < min(upto, MAX_RESERVATIONS):
+            found = next(plan.source, None)
+            if found is None:
+                break
+            li, _creative = found
+            plan.candidates.append(found)
+            plan.reservations.append(self.reservation(li, plan.viewer, plan.now, plan.day))
+            added += 1
+        return added
+
+    def _settle(self, plan: _Plan, start: int, result: FirstReserved) -> Decision | int | None:
+        """Learn from what the counters said (spend today, campaigns out of budget); the
+        decision, None for no fill, or the id of a campaign to seed before trying again."""
+        for offset, reserved in enumerate(result.tried):
+            li = plan.candidates[start + offset][0]
+            budget = plan.reservations[start + offset].budget
+            if budget is not None and reserved.outcome not in (Outcome.CAPPED, Outcome.NEED_SEED):
+                self._spend[li.campaign_id] = _Spend(plan.day, reserved.day_spent)
+            if reserved.outcome is Outcome.BUDGET:
+                self._exhausted[li.campaign_id] = plan.day
+        if result.winner >= 0:
+            li, creative = plan.candidates[start + result.winner]
+            return self._decision(
+                plan.index, li, creative, plan.placement, plan.ctx, plan.viewer, plan.now, plan.day
+            )
+        if result.tried and result.tried[-1].outcome is Outcome.NEED_SEED:
+            return plan.candidates[start + len(result.tried) - 1][0].campaign_id
         return None
 
     def _candidate(
@@ -370,17 +498,6 @@ class AdEngine:
                 allowance=allowance,
             )
         return Reservation(viewer=viewer, caps=rules, budget=budget)
-
-    def _reserve(
-        self, li: CompiledLineItem, viewer: str | None, now: datetime, day: str
-    ) -> Reserved:
-        reservation = self.reservation(li, viewer, now, day)
-        reserved = self.counters.reserve(reservation)
-        if reserved.outcome is Outcome.NEED_SEED:
-            reserved = self.counters.reserve(reservation, self.seed(li.campaign_id, day))
-        if reservation.budget is not None and reserved.outcome is not Outcome.CAPPED:
-            self._spend[li.campaign_id] = _Spend(day, reserved.day_spent)
-        return reserved
 
     def release(self, decision: Decision) -> None:
         """Give back what a decision reserved (a bid that will not be delivered)."""

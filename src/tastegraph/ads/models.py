@@ -9,7 +9,17 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tastegraph.storage.base import Base, BigIntPK, EnumText, UTCDateTime, utcnow
@@ -191,8 +201,10 @@ class AdBeacon(Base):
 
 class AdDelivery(Base):
     """What was delivered, per day, line item, creative, placement, segment, country, kind of
-    targeting and viewer (a keyed hash, never a user id): exact reach and frequency come from
-    counting viewers."""
+    targeting and viewer (a keyed hash, never a user id). Impressions, clicks and spend are
+    exact. Viewers outside the frequency sample (``ads_frequency_sample``: one viewer in N,
+    by hash; 1 keeps all) share the row whose viewer is '': the sampled viewers' rows give the
+    frequency distribution, unique reach comes from ``AdReach`` sketches (or Redis)."""
 
     __tablename__ = "ad_delivery"
 
@@ -216,6 +228,34 @@ class AdDelivery(Base):
     __table_args__ = (
         Index("ix_ad_delivery_campaign_id_day", "campaign_id", "day"),
         Index("ix_ad_delivery_advertiser_id_day", "advertiser_id", "day"),
+    )
+
+
+class AdReach(Base):
+    """HyperLogLog registers of the viewers of one reporting cell on one day (ads/sketch.py):
+    only registers that are not zero, at most 16,384 rows per cell and day however many
+    viewers it had. A beacon raises its viewer's register to its rank
+    (``ON CONFLICT DO UPDATE ... WHERE rank < excluded.rank``): concurrent writers merge, and
+    a report merges any cells and days with ``MAX(rank) GROUP BY register``. Used when no
+    Redis is configured (with Redis the sketches are ``PFADD`` keys there)."""
+
+    __tablename__ = "ad_reach"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    line_item_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    creative_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    placement_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    segment_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    country: Mapped[str] = mapped_column(String(2), primary_key=True)
+    mode: Mapped[str] = mapped_column(String(12), primary_key=True)
+    register: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rank: Mapped[int] = mapped_column(SmallInteger)
+    campaign_id: Mapped[int] = mapped_column(BigInteger)
+    advertiser_id: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (
+        Index("ix_ad_reach_campaign_id_day", "campaign_id", "day"),
+        Index("ix_ad_reach_advertiser_id_day", "advertiser_id", "day"),
     )
 
 

@@ -1,12 +1,13 @@
-"""Delivery reports: impressions, exact reach, frequency, clicks, CTR, spend and eCPM.
+"""Delivery reports: impressions, unique reach, frequency, clicks, CTR, spend and eCPM.
 
-Reach is exact, not a HyperLogLog estimate: ``ad_delivery`` keeps one row per day, line item,
-creative, placement, segment, country, kind of targeting and *viewer* (a keyed hash), so the
-reach of any grouping is the number of distinct viewers in it and the frequency distribution
-is the histogram of their impression counts. At the demo's scale this costs little and is
-right to the unit; a deployment too big for it would swap the viewer rows for per-day
-HyperLogLog sketches (Redis ``PFADD``/``PFCOUNT``, 0.81 % standard error), losing the
-frequency histogram (see docs/ads.md).
+* Impressions, clicks and spend are exact sums of ``ad_delivery``.
+* Reach is a HyperLogLog estimate (0.81 % standard error): the union of the day sketches of
+  the cells in each group (ads/reach.py), so it is right over any date range and grouping.
+* The frequency distribution needs each viewer's count, so it comes from the per-viewer
+  delivery rows of the *frequency sample*: every viewer by default (exact), or one viewer in
+  N by hash (``ads_frequency_sample``) at a scale where a row per viewer is too much. The
+  same viewers are sampled in every cell and on every day, so a sampled viewer's count over
+  any group is exact; the sample's histogram is scaled by N.
 
 Advertisers see only these aggregates: rows are grouped by the dimensions asked for, never by
 viewer.
@@ -26,6 +27,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from tastegraph.ads.models import AdDelivery, Advertiser, Campaign, Creative, LineItem, Placement
+from tastegraph.ads.reach import ReachStore, SqlReach
 from tastegraph.ads.schemas import (
     FREQUENCY_BUCKETS,
     ReportDimension,
@@ -33,7 +35,20 @@ from tastegraph.ads.schemas import (
     ReportRow,
     money,
 )
+from tastegraph.ads.sketch import STANDARD_ERROR
 from tastegraph.audiences.models import Segment
+
+COLUMN_NAMES: dict[ReportDimension, str] = {
+    ReportDimension.DAY: "day",
+    ReportDimension.ADVERTISER: "advertiser_id",
+    ReportDimension.CAMPAIGN: "campaign_id",
+    ReportDimension.LINE_ITEM: "line_item_id",
+    ReportDimension.CREATIVE: "creative_id",
+    ReportDimension.PLACEMENT: "placement_id",
+    ReportDimension.SEGMENT: "segment_id",
+    ReportDimension.COUNTRY: "country",
+    ReportDimension.TARGETING: "mode",
+}
 
 COLUMNS: dict[ReportDimension, ColumnElement[Any]] = {
     ReportDimension.DAY: AdDelivery.__table__.c.day,
@@ -68,14 +83,13 @@ class _Acc:
         self.impressions += impressions
         self.clicks += clicks
         self.spend += spend
-        if impressions:
+        if impressions and viewer:  # '' holds the viewers outside the frequency sample
             self.viewers[viewer] = self.viewers.get(viewer, 0) + impressions
 
-    def row(self, dimensions: dict[str, Any]) -> ReportRow:
+    def row(self, dimensions: dict[str, Any], reach: int, sample: int) -> ReportRow:
         histogram = dict.fromkeys(FREQUENCY_BUCKETS, 0)
         for count in self.viewers.values():
-            histogram[FREQUENCY_BUCKETS[min(count, 10) - 1]] += 1
-        reach = len(self.viewers)
+            histogram[FREQUENCY_BUCKETS[min(count, 10) - 1]] += sample
         return ReportRow(
             dimensions=dimensions,
             impressions=self.impressions,
@@ -102,14 +116,31 @@ def build_report(
     campaign_id: int | None = None,
     line_item_id: int | None = None,
     creative_id: int | None = None,
+    reach: ReachStore | None = None,
+    frequency_sample: int = 1,
 ) -> ReportOut:
     """Delivery from ``since`` to ``until`` (both included), grouped by ``group_by``.
 
     ``advertiser_ids`` limits it to those advertisers (None: every advertiser, for operators).
+    ``reach`` is where the sketches are (the database's ``ad_reach`` unless told otherwise);
+    ``frequency_sample`` the N of the frequency sample the delivery rows were written with.
     """
     t = AdDelivery.__table__.c
     dims = list(dict.fromkeys(group_by))
     columns = [COLUMNS[d] for d in dims]
+
+    def where(c: Any) -> list[ColumnElement[bool]]:
+        conditions = [c.day >= since, c.day <= until]
+        if advertiser_ids is not None:
+            conditions.append(c.advertiser_id.in_(sorted(advertiser_ids) or [-1]))
+        if campaign_id is not None:
+            conditions.append(c.campaign_id == campaign_id)
+        if line_item_id is not None:
+            conditions.append(c.line_item_id == line_item_id)
+        if creative_id is not None:
+            conditions.append(c.creative_id == creative_id)
+        return conditions
+
     query = (
         select(
             *columns,
@@ -118,17 +149,9 @@ def build_report(
             func.sum(t.clicks),
             func.sum(t.spend_micros),
         )
-        .where(t.day >= since, t.day <= until)
+        .where(*where(t))
         .group_by(*columns, t.viewer)
     )
-    if advertiser_ids is not None:
-        query = query.where(t.advertiser_id.in_(sorted(advertiser_ids) or [-1]))
-    if campaign_id is not None:
-        query = query.where(t.campaign_id == campaign_id)
-    if line_item_id is not None:
-        query = query.where(t.line_item_id == line_item_id)
-    if creative_id is not None:
-        query = query.where(t.creative_id == creative_id)
 
     groups: dict[tuple[Any, ...], _Acc] = defaultdict(_Acc)
     total = _Acc()
@@ -138,9 +161,11 @@ def build_report(
         groups[key].add(viewer, int(impressions or 0), int(clicks or 0), int(spend or 0))
         total.add(viewer, int(impressions or 0), int(clicks or 0), int(spend or 0))
 
+    store = reach if reach is not None else SqlReach()
+    reaches, total_reach = store.estimate(session, [COLUMN_NAMES[d] for d in dims], where)
     names = _names(session, dims, groups.keys())
     rows = [
-        groups[key].row(_dimensions(dims, key, names))
+        groups[key].row(_dimensions(dims, key, names), reaches.get(key, 0), frequency_sample)
         for key in sorted(groups, key=lambda k: tuple(_sortable(v) for v in k))
     ]
     return ReportOut(
@@ -149,7 +174,9 @@ def build_report(
         currency=currency,
         group_by=dims,
         rows=rows,
-        total=total.row({}),
+        total=total.row({}, total_reach, frequency_sample),
+        reach_standard_error=round(STANDARD_ERROR, 4),
+        frequency_sample=frequency_sample,
     )
 
 

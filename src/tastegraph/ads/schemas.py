@@ -464,10 +464,13 @@ FREQUENCY_BUCKETS = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "10+")
 class ReportRow(BaseModel):
     dimensions: dict[str, Any]
     impressions: int
-    reach: int
-    average_frequency: float
+    reach: int = Field(
+        description="Unique viewers: a HyperLogLog estimate (see reach_standard_error)."
+    )
+    average_frequency: float = Field(description="impressions / reach")
     frequency: dict[str, int] = Field(
-        description="How many viewers saw the ads 1, 2, ... 9 and 10 or more times."
+        description="How many viewers saw the ads 1, 2, ... 9 and 10 or more times (counted "
+        "exactly among the frequency sample's viewers, times frequency_sample)."
     )
     clicks: int
     ctr: float
@@ -482,3 +485,9 @@ class ReportOut(BaseModel):
     group_by: list[ReportDimension]
     rows: list[ReportRow]
     total: ReportRow
+    reach_standard_error: float = Field(
+        description="Relative standard error of every reach (HyperLogLog, 16,384 registers)."
+    )
+    frequency_sample: int = Field(
+        description="Frequency counts one viewer in this many (by hash); 1: every viewer."
+    )

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session, object_session
 
 from tastegraph.accounts.errors import PermissionDenied, UserNotFound
@@ -44,6 +44,7 @@ from tastegraph.ads.models import (
     Priority,
     Status,
 )
+from tastegraph.ads.reach import ReachStore
 from tastegraph.ads.reporting import build_report
 from tastegraph.ads.schemas import (
     AdvertiserIn,
@@ -309,7 +310,7 @@ class AdService:
         if campaign.priority is not Priority.HOUSE and bid_micros <= 0 and field == "bid":
             raise _invalid("bid", "A paid line item needs a bid above zero.")
 
-    def _check_targeting(self, targeting: Targeting) -> None:
+    def _check_targeting(self, scope: Scope, targeting: Targeting) -> None:
         if targeting.placements:
             known = set(
                 self.session.scalars(
@@ -322,9 +323,14 @@ class AdService:
                         f"targeting.placements.{position}", f"There is no placement {key!r}."
                     )
         if targeting.segments:
-            known_segments = set(
-                self.session.scalars(select(Segment.id).where(Segment.id.in_(targeting.segments)))
-            )
+            # Only segments the caller may read (their own, shared ones, or any for an admin):
+            # another advertiser's private segment answers as if it did not exist.
+            usable = select(Segment.id).where(Segment.id.in_(targeting.segments))
+            if not scope.admin:
+                usable = usable.where(
+                    or_(Segment.shared.is_(True), Segment.owner_id == scope.user_id)
+                )
+            known_segments = set(self.session.scalars(usable))
             for position, segment_id in enumerate(targeting.segments):
                 if segment_id not in known_segments:
                     raise _invalid(
@@ -335,7 +341,7 @@ class AdService:
         campaign = self.campaign(scope, data.campaign_id)
         bid = to_micros(data.bid)
         self._check_bid(campaign, bid)
-        self._check_targeting(data.targeting)
+        self._check_targeting(scope, data.targeting)
         line_item = LineItem(
             campaign_id=campaign.id,
             name=data.name,
@@ -386,7 +392,7 @@ class AdService:
         if data.name is not None:
             line_item.name = data.name
         if data.targeting is not None:
-            self._check_targeting(data.targeting)
+            self._check_targeting(scope, data.targeting)
             line_item.targeting = data.targeting.model_dump(mode="json")
         if data.frequency_caps is not None:
             line_item.frequency_caps = [cap.model_dump() for cap in data.frequency_caps]
@@ -543,6 +549,8 @@ class AdService:
         campaign_id: int | None = None,
         line_item_id: int | None = None,
         creative_id: int | None = None,
+        reach: ReachStore | None = None,
+        frequency_sample: int = 1,
     ) -> ReportOut:
         limit = scope.limit
         if advertiser_id is not None:
@@ -564,6 +572,8 @@ class AdService:
             campaign_id=campaign_id,
             line_item_id=line_item_id,
             creative_id=creative_id,
+            reach=reach,
+            frequency_sample=frequency_sample,
         )
 
     # -- views ------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from pydantic import (
 )
 
 from tastegraph.catalog.kinds import CreditRole, Domain, IdScheme, Kind
+from tastegraph.catalog.models import Offer
 from tastegraph.locales import normalize_country, normalize_locale
 from tastegraph.text import Name, check_text
 
@@ -160,6 +161,34 @@ class ItemBrief(BaseModel):
         description="Who or what the item belongs to: the artists of a track, the show of an "
         "episode, the competition of a match, the outlet of a story.",
     )
+    available: bool | None = Field(
+        default=None,
+        description="Whether the viewer can watch or listen to it in their country now, where "
+        "the list shows what history requires (plays, charts); null where not evaluated.",
+    )
+
+
+class OfferOut(BaseModel):
+    kind: Offer
+    until: datetime | None = Field(description="When this offer ends; null: open-ended.")
+    audio_languages: list[str]
+    subtitle_languages: list[str]
+
+
+class AvailabilityOut(BaseModel):
+    """The item in the viewer's country at this moment."""
+
+    country: str | None = Field(description="The viewer's country; null when unknown.")
+    available: bool
+    offers: list[OfferOut]
+    audio_languages: list[str]
+    subtitle_languages: list[str]
+    available_from: datetime | None = Field(
+        default=None, description="When a grant opens next, while the item is unavailable."
+    )
+    blackout_until: datetime | None = Field(
+        default=None, description="When a live blackout in force ends."
+    )
 
 
 class CreditOut(ItemBrief):
@@ -168,6 +197,13 @@ class CreditOut(ItemBrief):
 
 class ItemOut(ItemBrief):
     domain: Domain
+    original_title: str = Field(description="The title in the item's own language.")
+    title_language: str | None = Field(
+        default=None, description="The language of `title` when it is a translation."
+    )
+    description: str | None = None
+    original_description: str | None = None
+    availability: AvailabilityOut | None = None
     parent: ItemBrief | None
     credits: list[CreditOut]
     number: int | None

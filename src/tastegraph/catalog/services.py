@@ -7,16 +7,37 @@ from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from tastegraph.catalog.availability import Availability, availability_out, bump_rights_version
 from tastegraph.catalog.errors import ItemNotFound, MergeRefused
 from tastegraph.catalog.kinds import CreditRole, Domain, Kind
+from tastegraph.catalog.localization import Localised, Translations
 from tastegraph.catalog.matching import identity
-from tastegraph.catalog.models import ExternalId, Item, ItemAlias, ItemCredit, ItemTag, Tag
+from tastegraph.catalog.models import (
+    ExternalId,
+    Item,
+    ItemAlias,
+    ItemBlackout,
+    ItemCredit,
+    ItemRight,
+    ItemTag,
+    ItemTranslation,
+    Tag,
+)
 from tastegraph.catalog.resolver import Learned, ResolutionCache, Resolver, RestructureHook
-from tastegraph.catalog.schemas import CreditOut, ItemBrief, ItemOut, ItemRef
+from tastegraph.catalog.rights import RightsService
+from tastegraph.catalog.schemas import (
+    AvailabilityOut,
+    CreditOut,
+    ItemBrief,
+    ItemOut,
+    ItemRef,
+)
 from tastegraph.catalog.specs import spec_for
+from tastegraph.catalog.territories import TerritoryGroups
+from tastegraph.catalog.viewer import Viewer
 from tastegraph.storage.dialect import insert_or_ignore
 
 MAX_MERGE_HOPS = 16
@@ -40,11 +61,25 @@ class CatalogService:
         *,
         merge_hooks: Sequence[MergeHook] = (),
         restructure_hooks: Sequence[RestructureHook] = (),
+        availability: Availability | None = None,
     ) -> None:
         self.session = session
         self.cache = cache
         self.merge_hooks = merge_hooks
         self.restructure_hooks = restructure_hooks
+        self.availability = availability
+        """The process's availability index; without it nothing is marked or filtered."""
+        self.territories = TerritoryGroups(session, self._rights_changed)
+        self.rights = RightsService(
+            session, self.territories, self.canonical_ids, self._rights_changed
+        )
+        self.translations = Translations(session)
+
+    def _rights_changed(self, session: Session) -> None:
+        if self.availability is not None:
+            self.availability.changed(session)
+        else:
+            bump_rights_version(session)
 
     # -- resolution -------------------------------------------------------------------------
 
@@ -113,6 +148,8 @@ class CatalogService:
     def search(
         self, query: str, *, kind: Kind | None = None, domain: Domain | None = None, limit: int = 20
     ) -> list[Item]:
+        """Exact titles first, then prefixes, then anywhere in the title; translated titles
+        count as titles."""
         key = identity(query)
         if not key:
             return []
@@ -122,27 +159,69 @@ class CatalogService:
         if domain is not None:
             stmt = stmt.where(Item.domain == domain)
         escaped = key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        exact = list(self.session.scalars(stmt.where(Item.search_key == key).limit(limit)))
-        if len(exact) >= limit:
-            return exact
-        prefix = self.session.scalars(
-            stmt.where(Item.search_key.like(f"{escaped}%", escape="\\"), Item.search_key != key)
-            .order_by(func.length(Item.search_key), Item.id)
-            .limit(limit - len(exact))
+        translated = select(ItemTranslation.item_id)
+        found: list[Item] = []
+        seen: set[int] = set()
+        stages = (
+            or_(
+                Item.search_key == key,
+                Item.id.in_(translated.where(ItemTranslation.search_key == key)),
+            ),
+            or_(
+                Item.search_key.like(f"{escaped}%", escape="\\"),
+                Item.id.in_(
+                    translated.where(ItemTranslation.search_key.like(f"{escaped}%", escape="\\"))
+                ),
+            ),
+            or_(
+                Item.search_key.like(f"%{escaped}%", escape="\\"),
+                Item.id.in_(
+                    translated.where(ItemTranslation.search_key.like(f"%{escaped}%", escape="\\"))
+                ),
+            ),
         )
-        found = exact + list(prefix)
-        if len(found) < limit:
-            seen = {item.id for item in found}
-            inner = self.session.scalars(
-                stmt.where(Item.search_key.like(f"%{escaped}%", escape="\\"))
+        for condition in stages:
+            if len(found) >= limit:
+                break
+            rows = self.session.scalars(
+                stmt.where(condition)
                 .order_by(func.length(Item.search_key), Item.id)
-                .limit(limit)
+                .limit(limit + len(seen))
             )
-            found += [item for item in inner if item.id not in seen][: limit - len(found)]
+            for item in rows:
+                if item.id not in seen and len(found) < limit:
+                    seen.add(item.id)
+                    found.append(item)
         return found
 
-    def describe(self, items: Sequence[Item]) -> list[ItemOut]:
-        """Full descriptions with parents, credits, ids, aliases and top tags, in few queries."""
+    def visible(self, items: Sequence[Item], viewer: Viewer) -> list[Item]:
+        """``items`` without those the viewer cannot watch or listen to where they are now."""
+        if self.availability is None or not items:
+            return list(items)
+        keep = self.availability.available([i.id for i in items], viewer.country, viewer.at)
+        return [item for item in items if item.id in keep]
+
+    def availability_of(self, items: Sequence[Item], viewer: Viewer) -> dict[int, AvailabilityOut]:
+        """Each item's availability, offers and languages for the viewer (item pages)."""
+        if self.availability is None:
+            return {}
+        return {
+            item.id: availability_out(
+                self.availability.explain(item.id, viewer.country, viewer.at), viewer.country
+            )
+            for item in items
+        }
+
+    def _localised(self, items: Sequence[Item], viewer: Viewer | None) -> dict[int, Localised]:
+        if viewer is None or not viewer.languages:
+            return {}
+        return self.translations.localise(items, viewer.languages)
+
+    def describe(self, items: Sequence[Item], viewer: Viewer | None = None) -> list[ItemOut]:
+        """Full descriptions with parents, credits, ids, aliases and top tags, in few queries.
+
+        With a ``viewer``: titles and descriptions in their language where the catalogue has
+        one, and the item's availability to them (offers, languages, windows)."""
         ids = [item.id for item in items]
         if not ids:
             return []
@@ -150,6 +229,8 @@ class CatalogService:
         parents = {
             p.id: p for p in self.session.scalars(select(Item).where(Item.id.in_(parent_ids)))
         }
+        localised = self._localised([*items, *parents.values()], viewer)
+        availability = self.availability_of(items, viewer) if viewer is not None else {}
         credits: dict[int, list[CreditOut]] = defaultdict(list)
         for credit, person in self.session.execute(
             select(ItemCredit, Item)
@@ -176,15 +257,28 @@ class CatalogService:
         out = []
         for item in items:
             parent = parents.get(item.parent_id) if item.parent_id else None
+            shown = localised.get(item.id) or Localised(item.title, item.description, None)
+            known = availability.get(item.id)
             out.append(
                 ItemOut(
                     id=item.id,
                     kind=item.kind,
                     domain=item.domain,
-                    title=item.title,
+                    title=shown.title,
+                    original_title=item.title,
+                    title_language=shown.language,
+                    description=shown.description,
+                    original_description=item.description,
+                    available=known.available if known else None,
+                    availability=known,
                     url=item_url(item.id),
                     parent=ItemBrief(
-                        id=parent.id, kind=parent.kind, title=parent.title, url=item_url(parent.id)
+                        id=parent.id,
+                        kind=parent.kind,
+                        title=localised[parent.id].title
+                        if parent.id in localised
+                        else parent.title,
+                        url=item_url(parent.id),
                     )
                     if parent
                     else None,
@@ -201,9 +295,17 @@ class CatalogService:
             )
         return out
 
-    def briefs(self, items: Sequence[Item]) -> dict[int, ItemBrief]:
-        """Short descriptions with context ("Beyoncé feat. JAY-Z", "Doctor Who"), in two queries."""
+    def briefs(self, items: Sequence[Item], viewer: Viewer | None = None) -> dict[int, ItemBrief]:
+        """Short descriptions with context ("Beyoncé feat. JAY-Z", "Doctor Who"), in two queries.
+
+        With a ``viewer``: titles in their language, and ``available`` for where they are now
+        (for lists that show unavailable items because history requires it: plays, charts)."""
         ids = [item.id for item in items]
+        localised = self._localised(items, viewer)
+        marks: dict[int, bool] = {}
+        if viewer is not None and self.availability is not None and ids:
+            mask = self.availability.mask(ids, viewer.country, viewer.at)
+            marks = dict(zip(ids, mask, strict=True))
         main: dict[int, list[str]] = defaultdict(list)
         featured: dict[int, list[str]] = defaultdict(list)
         if ids:
@@ -229,7 +331,12 @@ class CatalogService:
             elif item.parent_id:
                 context = parents.get(item.parent_id)
             out[item.id] = ItemBrief(
-                id=item.id, kind=item.kind, title=item.title, url=item_url(item.id), context=context
+                id=item.id,
+                kind=item.kind,
+                title=localised[item.id].title if item.id in localised else item.title,
+                url=item_url(item.id),
+                context=context,
+                available=marks.get(item.id),
             )
         return out
 
@@ -439,13 +546,22 @@ class CatalogService:
         self._move_pk_rows(ItemCredit, ItemCredit.item_id, source, target)
         self._move_pk_rows(ItemCredit, ItemCredit.credited_id, source, target)
         self._move_pk_rows(ItemTag, ItemTag.item_id, source, target)
+        self._move_pk_rows(ItemTranslation, ItemTranslation.item_id, source, target)
         self.session.execute(
             update(ExternalId).where(ExternalId.item_id == source).values(item_id=target)
         )
+        moved = 0
+        for model in (ItemRight, ItemBlackout):
+            result = self.session.execute(
+                update(model).where(model.item_id == source).values(item_id=target)
+            )
+            moved += getattr(result, "rowcount", 0) or 0
+        if moved:
+            self._rights_changed(self.session)
 
     def _move_pk_rows(
         self,
-        model: type[ItemCredit] | type[ItemTag],
+        model: type[ItemCredit] | type[ItemTag] | type[ItemTranslation],
         column: InstrumentedAttribute[int],
         source: int,
         target: int,

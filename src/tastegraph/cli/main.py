@@ -8,12 +8,15 @@ from tastegraph.cli import (
     ads,
     apikeys,
     audiences,
+    catalog,
     db,
     demo,
     evaluate,
     export,
     imports,
+    insights,
     recs,
+    rights,
     serve,
     stats,
     users,
@@ -39,6 +42,9 @@ app.add_typer(recs.app, name="recs")
 app.add_typer(audiences.app, name="audiences")
 app.add_typer(stats.app, name="stats")
 app.add_typer(ads.app, name="ads")
+app.add_typer(rights.app, name="rights")
+app.add_typer(catalog.app, name="catalog")
+app.add_typer(insights.app, name="insights")
 
 
 def main() -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from tastegraph.demo import economics
 from tastegraph.demo.config import DemoConfig
 from tastegraph.demo.generate import Community, generate
 from tastegraph.demo.store import Logins, Stored, store
@@ -39,10 +40,12 @@ def load(runtime: Runtime, config: DemoConfig, log: Callable[..., Any] = print) 
     stored = store(runtime, community, logins, log)
     folded = fold(runtime.db)
     log(f"  {folded} plays counted into the chart rollups")
-    return summary(community, stored)
+    log("seeding rights, costs, playbacks and twelve weeks of ads")
+    money = economics.seed(runtime, community, stored, log)
+    return summary(community, stored, money)
 
 
-def summary(community: Community, stored: Stored) -> str:
+def summary(community: Community, stored: Stored, money: economics.Economics) -> str:
     countries = community.people.countries
     abroad = sum(c != "US" for c in countries) / max(1, len(countries))
     kinds = ", ".join(f"{stored.kinds[k]} {_plural(k)}" for k in _KINDS if stored.kinds.get(k))
@@ -51,7 +54,8 @@ def summary(community: Community, stored: Stored) -> str:
         f"({abroad:.0%} outside the US); items: {kinds}; {stored.plays} plays; "
         f"{stored.friendships} friendships; {stored.tags} tags; {stored.loves} loves, "
         f"{stored.hates} hates; {stored.follows} follows, {stored.groups} groups, "
-        f"{stored.shouts} shouts"
+        f"{stored.shouts} shouts; {money.grants} rights grants, {money.costs} title costs, "
+        f"{money.impressions} ad impressions"
     )
 
 

@@ -91,6 +91,8 @@ class Feedback(Base):
     item."""
 
     __tablename__ = "feedback"
+    # A person's newest loves first, in a time window: what activity feeds read.
+    __table_args__ = (Index("ix_feedback_user_time", "user_id", "created_at"),)
 
     user_id: Mapped[int] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True

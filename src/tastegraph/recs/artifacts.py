@@ -7,6 +7,7 @@ Layout under ``<data_dir>/recs``::
         manifest.json           format, version, trained_at, per kind: model, counts, params
         <kind>/model/           the model's own files (``Recommender.save``)
         <kind>/index.npz        row -> user id, column -> item id, item kinds, roots, countries
+                                (the mixed model: the artists, albums, shows... of each column)
         <kind>/interactions.npz the users x items matrix it was trained on (neighbours)
 
 A version is built in ``versions/.tmp-*`` and renamed into place when complete, then the
@@ -52,6 +53,8 @@ DEFAULT_KINDS: tuple[str, ...] = (MIXED, *(k.value for k in LEVELS))
 catalogue level (kinds without enough plays are skipped)."""
 MIN_USERS = 2
 MIN_ITEMS = 2
+LINK_PREFIX = "link_"
+"""``index.npz`` arrays ``link_cols_<level>`` and ``link_ids_<level>`` (the mixed model)."""
 
 
 @dataclass(frozen=True)
@@ -108,6 +111,8 @@ class KindArtifact:
     group_kinds: Int8Array
     user_countries: tuple[str, ...]
     interactions: sparse.csr_matrix
+    links: dict[str, tuple[IntArray, IntArray]] = field(default_factory=dict)
+    """Per level, (columns, level item ids); versions trained before links were kept have none."""
 
 
 def _fsync_dir(path: Path) -> None:
@@ -282,15 +287,18 @@ def save_kind(directory: Path, dataset: Dataset, model: Recommender) -> None:
     directory.mkdir(parents=True)
     (directory / "model").mkdir()
     model.save(directory / "model")
-    np.savez(
-        directory / "index.npz",
-        user_ids=dataset.user_ids,
-        item_ids=dataset.item_ids,
-        item_kinds=dataset.item_kinds,
-        groups=dataset.groups,
-        group_kinds=dataset.group_kinds,
-        user_countries=np.asarray(dataset.user_countries, dtype="<U8"),
-    )
+    arrays: dict[str, np.ndarray[Any, Any]] = {
+        "user_ids": dataset.user_ids,
+        "item_ids": dataset.item_ids,
+        "item_kinds": dataset.item_kinds,
+        "groups": dataset.groups,
+        "group_kinds": dataset.group_kinds,
+        "user_countries": np.asarray(dataset.user_countries, dtype="<U8"),
+    }
+    for level, (columns, ids) in dataset.links.items():
+        arrays[f"{LINK_PREFIX}cols_{level}"] = columns
+        arrays[f"{LINK_PREFIX}ids_{level}"] = ids
+    np.savez(directory / "index.npz", allow_pickle=False, **arrays)
     sparse.save_npz(directory / "interactions.npz", dataset.matrix, compressed=False)
 
 
@@ -316,6 +324,14 @@ def load_kind(directory: Path, kind: str) -> KindArtifact:
         group_kinds=arrays["group_kinds"].astype(np.int8),
         user_countries=tuple(str(c) for c in arrays["user_countries"]),
         interactions=interactions,
+        links={
+            name.removeprefix(f"{LINK_PREFIX}cols_"): (
+                arrays[name].astype(np.int64),
+                arrays[name.replace("cols_", "ids_", 1)].astype(np.int64),
+            )
+            for name in arrays
+            if name.startswith(f"{LINK_PREFIX}cols_")
+        },
     )
 
 
@@ -357,7 +373,9 @@ def train(
             if dataset.n_users < MIN_USERS or dataset.n_items < MIN_ITEMS:
                 say(f"{kind}: skipped ({dataset.n_users} users, {dataset.n_items} items)")
                 continue
-            name = options.model or default_model_name(dataset.n_users, dataset.n_items, kind)
+            name = options.model or default_model_name(
+                dataset.n_users, dataset.n_items, kind, int(dataset.matrix.nnz)
+            )
             model = create_model(name, **options.params)
             started = time.perf_counter()
             fit = model.fit(dataset.matrix, dataset.side, seed=options.seed)

@@ -84,6 +84,26 @@ class Recommender(Protocol):
         ...
 
 
+@runtime_checkable
+class SocialRecommender(Recommender, Protocol):
+    """A model that can also use the user's friends' taste (the hybrid).
+
+    ``score`` alone leaves the friends out; servers that know who the user's friends are call
+    ``score_social`` when ``uses_friends()`` says the friends' term carries weight.
+    """
+
+    def uses_friends(self) -> bool:
+        """Whether ``score_social`` differs from ``score`` (the friends' term has a weight)."""
+        ...
+
+    def score_social(
+        self, user_rows: sparse.csr_matrix, friends_items: sparse.csr_matrix
+    ) -> FloatArray:
+        """``score`` plus the friends' term; ``friends_items`` (rows x items) counts how many
+        of each user's friends have each item."""
+        ...
+
+
 def top_n(scores: FloatArray, n: int, exclude: sparse.csr_matrix | None = None) -> IntArray:
     """The indices of the ``n`` best scores per row, best first; excluded cells never appear.
 

@@ -216,6 +216,10 @@ class Dataset:
     """Row -> the user's country ('' when unknown)."""
     side: SideInfo = field(default_factory=SideInfo)
     plays: int = 0
+    links: dict[str, tuple[IntArray, IntArray]] = field(default_factory=dict)
+    """The mixed model only: per level above the played items (artist, album, show, season,
+    team, competition, outlet), (columns, level item ids): the items each column's plays count
+    for, as charts count them (a duet for both artists, a match for both teams)."""
 
     @property
     def n_users(self) -> int:
@@ -304,6 +308,7 @@ def build_dataset(
         [kind_index.get(roots.get(int(i), (0, ""))[1], 0) for i in item_ids], dtype=np.int8
     )
     countries = _user_countries(session, user_ids)
+    links = level_links(session, item_ids) if kind == MIXED else {}
     return Dataset(
         kind=kind,
         matrix=matrix,
@@ -315,7 +320,38 @@ def build_dataset(
         user_countries=tuple(countries.get(int(u)) or "" for u in user_ids),
         side=side_info(session, kind, user_ids, item_ids, meta, groups) if side else SideInfo(),
         plays=int(sum(counts)),
+        links=links,
     )
+
+
+LINK_LEVELS: tuple[Kind, ...] = tuple(k for k in Kind if k not in CONSUMABLE)
+"""The levels a mixed model reaches by the items that count for them."""
+
+
+def level_links(session: Session, item_ids: IntArray) -> dict[str, tuple[IntArray, IntArray]]:
+    """For each level in ``LINK_LEVELS``, (columns, level item ids) of the played items
+    ``item_ids`` (a model's columns): a track's artists and album, an episode's season and
+    show, a match's competition and teams, a story's outlet (``stats.levels.target_for``)."""
+    column = {int(i): c for c, i in enumerate(item_ids)}
+    out: dict[str, tuple[IntArray, IntArray]] = {}
+    for level in LINK_LEVELS:
+        target = target_for(level, played_id=Item.id)
+        stmt = target.apply(
+            select(Item.id, target.column)
+            .select_from(Item)
+            .where(Item.kind.in_(sorted(CONSUMABLE)))
+        )
+        pairs = sorted(
+            {
+                (column[int(played)], int(linked))
+                for played, linked in session.execute(stmt)
+                if linked is not None and int(played) in column
+            }
+        )
+        if pairs:
+            cols, ids = zip(*pairs, strict=True)
+            out[level.value] = (np.asarray(cols, dtype=np.int64), np.asarray(ids, dtype=np.int64))
+    return out
 
 
 def _chunks(values: Sequence[int], size: int = 500) -> Iterable[list[int]]:

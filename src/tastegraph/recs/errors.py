@@ -3,6 +3,7 @@
 RecsError
 ├── InvalidRecsRequest
 ├── ModelNotTrained
+├── StationNotFound
 ├── ArtifactError
 └── DatasetError
 """
@@ -24,6 +25,11 @@ class InvalidRecsRequest(RecsError):
 class ModelNotTrained(RecsError):
     code = "model_not_trained"
     title = "The model has not been trained"
+
+
+class StationNotFound(RecsError):
+    code = "station_not_found"
+    title = "There is no such station"
 
 
 class ArtifactError(RecsError):

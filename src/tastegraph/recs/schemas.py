@@ -92,17 +92,36 @@ class StationOut(BaseModel):
     size: int
     recent_days: int
     seed: int | None = None
-    source: str
+    source: str = Field(
+        description="'model', 'popular', or 'replay' for a page of a kept station read again."
+    )
     version: str | None = None
+    id: int | None = Field(
+        default=None, description="A kept station's id (POST /station); none for a one-off queue."
+    )
+    cursor: int = Field(default=0, description="The queue position of the first item.")
+    next_cursor: int | None = Field(
+        default=None, description="Where the next page starts; none when nothing is left."
+    )
+    next: str | None = Field(default=None, description="The next page's address.")
     queue: list[StationEntryOut]
 
 
 class StationIn(BaseModel):
     kind: str = "track"
-    size: int = Field(default=25, ge=1, le=200)
+    size: int = Field(
+        default=25,
+        ge=1,
+        le=200,
+        description="Items per page; the diversity rule counts over any run this long.",
+    )
     recent_days: int | None = Field(default=None, ge=0, le=3650)
+    shuffle: bool = Field(default=True, description="A weighted shuffle; false: best first.")
     seed: int | None = Field(
-        default=None, ge=0, description="Repeat a shuffle; a new one is drawn when absent."
+        default=None,
+        ge=0,
+        lt=2**63,
+        description="Repeat a shuffle; a new one is drawn when absent.",
     )
 
 

@@ -12,13 +12,16 @@ fall back to what is popular in the user's country, then everywhere.
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import numpy as np
-from sqlalchemy import select
+import numpy.typing as npt
+from scipy import sparse
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from tastegraph.accounts.models import User
@@ -38,9 +41,10 @@ from tastegraph.recs.data import (
     row_for,
     user_state,
 )
-from tastegraph.recs.errors import InvalidRecsRequest, ModelNotTrained
+from tastegraph.recs.errors import InvalidRecsRequest, ModelNotTrained, StationNotFound
 from tastegraph.recs.local_share import LocalRule, LocalSharePolicy, rerank
-from tastegraph.recs.serving import BoolArray, LoadedKind, RecsHolder, Snapshot
+from tastegraph.recs.serving import BoolArray, LevelMap, LoadedKind, RecsHolder, Snapshot
+from tastegraph.recs.stations import StationEntry, StationSession
 from tastegraph.social.services import SocialService
 from tastegraph.storage.base import utcnow
 
@@ -60,11 +64,11 @@ COMPATIBILITY_LEVELS: tuple[tuple[float, str], ...] = (
     (0.0, "very low"),
 )
 """Last.fm's tasteometer words for a 0..1 compatibility score: the first threshold reached."""
-ROOT_KINDS: frozenset[str] = frozenset({"artist", "show", "competition", "outlet"})
-"""Levels the mixed model can recommend by scoring their tracks, episodes, matches, stories."""
 POPULAR_DAYS = 90
 EXPLAIN_ITEMS = 50
 """How many of the user's heaviest items are considered when explaining a recommendation."""
+STATIONS_KEPT = 10
+"""Kept stations per user: starting another forgets the oldest."""
 
 
 def compatibility_level(score: float) -> str:
@@ -136,10 +140,17 @@ class Station:
     kind: str
     size: int
     source: str
+    """``model``, ``popular``, or ``replay`` for a page of a kept station read again."""
     entries: list[Recommended]
     recent_days: int
     seed: int | None = None
     version: str | None = None
+    id: int | None = None
+    """A kept station's id (``start_station``); None for a one-off queue."""
+    cursor: int = 0
+    """The queue position of the first entry."""
+    next_cursor: int | None = None
+    """Where the next page starts; None when the station has nothing more to play."""
 
 
 @dataclass(frozen=True)
@@ -148,8 +159,13 @@ class _Plan:
     target: str
     columns: BoolArray | None = None
     """Restrict candidates to these columns (a kind within the mixed model)."""
-    aggregate: bool = False
-    """Score the roots of the columns (artists from tracks...) instead of the columns."""
+    level: LevelMap | None = None
+    """Score the items the columns count for (artists, albums, teams... from their tracks,
+    matches...), each by its best member, instead of the columns."""
+
+    @property
+    def aggregate(self) -> bool:
+        return self.level is not None
 
 
 @dataclass
@@ -161,7 +177,8 @@ class _Candidates:
 
 
 class RecsService:
-    """Works inside the caller's unit of work; reads only."""
+    """Works inside the caller's unit of work and never commits; it writes only the stations
+    it keeps for paging."""
 
     def __init__(
         self,
@@ -215,7 +232,7 @@ class RecsService:
         row = row_for(weights, plan.loaded.item_index, plan.loaded.n_items)
         if row.nnz == 0:
             return self._popular_answer(user, target, limit, consumed, snapshot, based_on)
-        scores = np.asarray(plan.loaded.model.score(row), dtype=np.float32)[0]
+        scores = plan.loaded.score(row, self._friends_row(user, plan.loaded))
         cands = _candidates(plan, scores)
         excluded = set(consumed.plays) | consumed.negative | consumed.loved
         work = _masked(plan, cands, excluded)
@@ -262,6 +279,16 @@ class RecsService:
             based_on=based_on,
             local_rule=rule,
         )
+
+    def _friends_row(self, user: User, loaded: LoadedKind) -> sparse.csr_matrix | None:
+        """For a model that uses friends' taste: how many of the user's friends have each item
+        (their trained rows: incognito plays never enter them), counting only friends whose
+        profiles the user may see. Read live, so an unfriending or a profile made private
+        counts at once; the model's side is computed once per version."""
+        if loaded.social is None:
+            return None
+        friends = self.social.visible_among(user, self.social.friends_of(user.id))
+        return loaded.friends_row(f.id for f in friends if f.id != user.id)
 
     def _local_ids(self, rule: LocalRule, target: str) -> frozenset[int]:
         """Items of the target's kinds that count as local under ``rule`` (kept a minute)."""
@@ -419,11 +446,41 @@ class RecsService:
                 picked.append((int(loaded.item_ids[c]), float(s)))
                 if len(picked) == limit:
                     break
-            top = picked[0][1] if picked and picked[0][1] > 0 else 1.0
-            items = self._items([i for i, _ in picked])
-            entries = [(items[i], max(0.0, min(1.0, s / top))) for i, s in picked if i in items]
-            return Similar(source="model", entries=entries, version=snapshot.version)
+            return self._similar_answer(picked, snapshot)
+        mixed = snapshot.get(MIXED)
+        level = mixed.level_map(kind) if mixed is not None else None
+        members = level.members(item.id) if level is not None else None
+        if mixed is not None and level is not None and members is not None and len(members):
+            return self._similar_answer(
+                self._similar_level(mixed, level, item, members, limit), snapshot
+            )
         return Similar(source="none", entries=[], version=snapshot.version)
+
+    def _similar_level(
+        self, mixed: LoadedKind, level: LevelMap, item: Item, members: IntArray, limit: int
+    ) -> list[tuple[int, float]]:
+        """Items of a level without its own model (teams, albums...) like ``item``: its
+        tracks, matches... scored as one listener's row by the mixed model, each level item
+        by its best member."""
+        row = sparse.csr_matrix(
+            (
+                np.ones(len(members), dtype=np.float32),
+                (np.zeros(len(members), dtype=np.int64), members),
+            ),
+            shape=(1, mixed.n_items),
+        )
+        scores = mixed.score(row)
+        values, _ = level.best(scores)
+        plan = _Plan(loaded=mixed, target=item.kind.value, level=level)
+        cands = _Candidates(ids=level.ids, scores=values, columns=level.ids)
+        work = _masked(plan, cands, {item.id})
+        return [(int(level.ids[p]), float(values[p])) for p in _top(work, limit) if values[p] > 0]
+
+    def _similar_answer(self, picked: list[tuple[int, float]], snapshot: Snapshot) -> Similar:
+        top = picked[0][1] if picked and picked[0][1] > 0 else 1.0
+        items = self._items([i for i, _ in picked])
+        entries = [(items[i], max(0.0, min(1.0, s / top))) for i, s in picked if i in items]
+        return Similar(source="model", entries=entries, version=snapshot.version)
 
     # -- people -----------------------------------------------------------------------------
 
@@ -514,47 +571,178 @@ class RecsService:
         recent_days: int | None = None,
         seed: int | None = None,
     ) -> Station:
-        """A queue to play: the best-scoring items of the kind (music the user loved but has
-        not played lately, and new items), at most ``per_group`` per artist, show, competition
-        or outlet, nothing played in the last ``recent_days``, never anything hated, not
-        interesting or called a bad recommendation. With a ``seed``, a weighted shuffle."""
+        """A queue to play, computed now and not kept (``start_station`` keeps one to page
+        through): the best-scoring items of the kind (music the user loved but has not played
+        lately, and new items), at most ``per_group`` per artist, show, competition or outlet,
+        nothing played in the last ``recent_days``, never anything hated, not interesting or
+        called a bad recommendation. With a ``seed``, a weighted shuffle."""
+        target, days = self._station_rules(kind, recent_days)
+        source, version, page = self._station_page(user, target, size, days, seed, [])
+        return Station(
+            kind=target,
+            size=size,
+            source=source,
+            entries=[entry for entry, _ in page],
+            recent_days=days,
+            seed=seed,
+            version=version,
+        )
+
+    def start_station(
+        self,
+        user: User,
+        kind: str | None = None,
+        size: int = 25,
+        *,
+        recent_days: int | None = None,
+        seed: int | None = None,
+    ) -> Station:
+        """A station kept for paging (``station_page``), with its first page. The user's
+        oldest stations beyond ``STATIONS_KEPT`` are forgotten."""
+        target, days = self._station_rules(kind, recent_days)
+        keep = (
+            select(StationSession.id)
+            .where(StationSession.user_id == user.id)
+            .order_by(StationSession.id.desc())
+            .limit(STATIONS_KEPT - 1)
+        )
+        self.session.execute(
+            delete(StationSession)
+            .where(StationSession.user_id == user.id, StationSession.id.not_in(keep))
+            .execution_options(synchronize_session=False)
+        )
+        row = StationSession(
+            user_id=user.id,
+            kind=target,
+            size=size,
+            recent_days=days,
+            seed=seed,
+            created_at=self._now(),
+        )
+        self.session.add(row)
+        self.session.flush()
+        return self._next_page(user, row, [], 0)
+
+    def station_page(self, user: User, station_id: int, cursor: int = 0) -> Station:
+        """The page of a kept station starting at position ``cursor``. A position already
+        served reads back what was served there; the position after the last one served
+        computes the next page from the live model, plays and feedback, never repeating an item
+        of this station and keeping the diversity rule across the page boundary."""
+        row = self.session.scalar(
+            select(StationSession)
+            .where(StationSession.id == station_id, StationSession.user_id == user.id)
+            .with_for_update()
+        )
+        if row is None:
+            raise StationNotFound(f"There is no station {station_id} of yours.")
+        served = list(
+            self.session.scalars(
+                select(StationEntry)
+                .where(StationEntry.station_id == row.id)
+                .order_by(StationEntry.position)
+            )
+        )
+        end = served[-1].position + 1 if served else 0
+        if cursor > end:
+            raise InvalidRecsRequest(
+                f"Station {row.id} has served {end} items so far: ask for cursor {end} (the "
+                "next page) or an earlier position."
+            )
+        if cursor == end:
+            return self._next_page(user, row, served, end)
+        again = [e for e in served if e.position >= cursor][: row.size]
+        items = self._items(e.item_id for e in again)
+        return Station(
+            kind=row.kind,
+            size=row.size,
+            source="replay",
+            entries=[
+                _station_entry(items[e.item_id], e.score, e.known)
+                for e in again
+                if e.item_id in items
+            ],
+            recent_days=row.recent_days,
+            seed=row.seed,
+            id=row.id,
+            cursor=cursor,
+            next_cursor=again[-1].position + 1,
+        )
+
+    def _next_page(
+        self, user: User, row: StationSession, served: list[StationEntry], position: int
+    ) -> Station:
+        history = [(e.item_id, e.group_id) for e in served]
+        source, version, page = self._station_page(
+            user, row.kind, row.size, row.recent_days, row.seed, history
+        )
+        for offset, (entry, group) in enumerate(page):
+            self.session.add(
+                StationEntry(
+                    station_id=row.id,
+                    position=position + offset,
+                    item_id=entry.item.id,
+                    group_id=group,
+                    score=entry.score,
+                    known=entry.known,
+                )
+            )
+        self.session.flush()
+        return Station(
+            kind=row.kind,
+            size=row.size,
+            source=source,
+            entries=[entry for entry, _ in page],
+            recent_days=row.recent_days,
+            seed=row.seed,
+            version=version,
+            id=row.id,
+            cursor=position,
+            next_cursor=position + len(page) if page else None,
+        )
+
+    def _station_rules(self, kind: str | None, recent_days: int | None) -> tuple[str, int]:
         target = parse_kind(kind)
         if target != MIXED and Kind(target) not in CONSUMABLE:
             raise InvalidRecsRequest(
                 "Stations queue things to play: use track, episode, film, match, programme, "
                 "story or mixed."
             )
-        days = self.recent_days if recent_days is None else recent_days
+        return target, self.recent_days if recent_days is None else recent_days
+
+    def _station_page(
+        self,
+        user: User,
+        target: str,
+        size: int,
+        days: int,
+        seed: int | None,
+        served: list[tuple[int, int]],
+    ) -> tuple[str, str | None, list[tuple[Recommended, int]]]:
+        """(source, version, [(entry, its group)]) for the next ``size`` items after
+        ``served`` ((item id, group) in queue order): none of those again, and no more than
+        ``per_group`` items of one group in any ``size`` consecutive items of the queue."""
         cut = self._now() - timedelta(days=days)
         snapshot = self._snapshot()
         state = user_state(self.session, user.id, target)
         recent = {i for i, when in state.last_played.items() if when >= cut}
+        excluded = recent | state.negative | {i for i, _ in served}
         source, ranked = self._station_ranked(
-            user, snapshot, target, state, recent | state.negative, size * 20 + 100
+            user, snapshot, target, state, excluded, size * 20 + 100
         )
         candidates = self._playable(ranked, state)
         if seed is not None:
-            candidates = _shuffled(candidates[: size * 4], seed)
-        per_group: dict[int, int] = {}
-        entries: list[Recommended] = []
+            pool = size * 4
+            candidates = _shuffled(candidates[:pool], seed) + candidates[pool:]
+        window: deque[int] = deque((g for _, g in served), maxlen=max(size - 1, 0))
+        page: list[tuple[Recommended, int]] = []
         for item, score, root in candidates:
-            if per_group.get(root, 0) >= self.per_group:
+            if window.maxlen and window.count(root) >= self.per_group:
                 continue
-            per_group[root] = per_group.get(root, 0) + 1
-            known = item.id in state.plays
-            reason = "From your library" if known else "New to you"
-            entries.append(Recommended(item=item, score=score, reason=reason, known=known))
-            if len(entries) == size:
+            window.append(root)
+            page.append((_station_entry(item, score, item.id in state.plays), root))
+            if len(page) == size:
                 break
-        return Station(
-            kind=target,
-            size=size,
-            source=source,
-            entries=entries,
-            recent_days=days,
-            seed=seed,
-            version=snapshot.version if snapshot else None,
-        )
+        return source, snapshot.version if snapshot else None, page
 
     def _station_ranked(
         self,
@@ -570,7 +758,7 @@ class RecsService:
         if plan is not None:
             row = row_for(state.weights(), plan.loaded.item_index, plan.loaded.n_items)
             if row.nnz:
-                scores = np.asarray(plan.loaded.model.score(row), dtype=np.float32)[0]
+                scores = plan.loaded.score(row, self._friends_row(user, plan.loaded))
                 cands = _candidates(plan, scores)
                 groups = plan.loaded.groups
                 return "model", [
@@ -658,9 +846,12 @@ def _source_kinds(based_on: str | None) -> frozenset[Kind] | None:
 
 
 def _plan(snapshot: Snapshot | None, target: str, *, cross: bool) -> _Plan | None:
-    """Which loaded model answers a list of ``target``, and how."""
+    """Which loaded model answers a list of ``target``, and how: the kind's own model, else
+    (and always across domains) the mixed one, keeping the columns of the kind or scoring the
+    items they count for (artists, albums, shows, seasons, teams, competitions, outlets)."""
     own = snapshot.get(target) if snapshot else None
     mixed = snapshot.get(MIXED) if snapshot else None
+    level = mixed.level_map(target) if mixed is not None and target != MIXED else None
     plan: _Plan | None = None
     if own is not None and not cross:
         plan = _Plan(loaded=own, target=target)
@@ -668,44 +859,62 @@ def _plan(snapshot: Snapshot | None, target: str, *, cross: bool) -> _Plan | Non
         plan = _Plan(loaded=mixed, target=target)
     elif mixed is not None and target in CONSUMABLE_CODES:
         plan = _Plan(loaded=mixed, target=target, columns=mixed.kind_mask(target))
-    elif mixed is not None and target in ROOT_KINDS:
-        plan = _Plan(loaded=mixed, target=target, columns=mixed.group_mask(target), aggregate=True)
+    elif mixed is not None and level is not None:
+        plan = _Plan(loaded=mixed, target=target, level=level)
     elif own is not None:
         plan = _Plan(loaded=own, target=target)
     elif mixed is not None:
         raise InvalidRecsRequest(
-            f"{target} recommendations cannot be based on another domain: use one of "
-            f"{', '.join(sorted(CONSUMABLE_CODES | ROOT_KINDS))}."
+            f"No {target} has been played by enough people to recommend {target}s from another "
+            "domain yet."
         )
     return plan
+
+
+def _station_entry(item: Item, score: float, known: bool) -> Recommended:
+    reason = "From your library" if known else "New to you"
+    return Recommended(item=item, score=score, reason=reason, known=known)
 
 
 def _shuffled(
     candidates: list[tuple[Item, float, int]], seed: int
 ) -> list[tuple[Item, float, int]]:
-    """A weighted random order (Efraimidis-Spirakis): better scores tend to come first."""
+    """A weighted random order (Efraimidis-Spirakis): better scores tend to come first. Each
+    item's random number comes from the seed and its id, not its place in the list, so a
+    station's later pages shuffle the items left over the same way."""
     if not candidates:
         return candidates
-    rng = np.random.default_rng(seed)
     values = np.asarray([s for _, s, _ in candidates], dtype=np.float64)
     weights = values - values.min() + 1e-3
-    keys = rng.random(len(candidates)) ** (1.0 / weights)
+    ids = np.asarray([item.id for item, _, _ in candidates], dtype=np.int64)
+    keys = _uniform(seed, ids) ** (1.0 / weights)
     return [candidates[int(o)] for o in np.argsort(-keys, kind="stable")]
+
+
+def _uniform(seed: int, ids: IntArray) -> npt.NDArray[np.float64]:
+    """A number in (0, 1) per id, fixed by ``seed`` and the id (SplitMix64's finaliser)."""
+    with np.errstate(over="ignore"):
+        x = ids.astype(np.uint64) + np.asarray([seed], dtype=np.uint64) * np.uint64(
+            0x9E3779B97F4A7C15
+        )
+        x ^= x >> np.uint64(30)
+        x *= np.uint64(0xBF58476D1CE4E5B9)
+        x ^= x >> np.uint64(27)
+        x *= np.uint64(0x94D049BB133111EB)
+        x ^= x >> np.uint64(31)
+    out: npt.NDArray[np.float64] = ((x >> np.uint64(11)).astype(np.float64) + 0.5) / 2.0**53
+    return out
 
 
 def _candidates(plan: _Plan, scores: FloatArray) -> _Candidates:
     loaded = plan.loaded
+    if plan.level is not None:  # ids come sorted: ``_positions`` relies on it
+        values, best = plan.level.best(scores)
+        return _Candidates(ids=plan.level.ids, scores=values, columns=best)
     if plan.columns is None:  # every column: no copies (100,000 items is most of a request)
         return _Candidates(ids=loaded.item_ids, scores=scores, columns=loaded.all_columns)
     columns = np.flatnonzero(plan.columns).astype(np.int64)
-    values = scores[columns]
-    if not plan.aggregate:
-        return _Candidates(ids=loaded.item_ids[columns], scores=values, columns=columns)
-    order = np.argsort(-values, kind="stable")
-    groups = loaded.groups[columns[order]]
-    unique, first = np.unique(groups, return_index=True)
-    best = order[first]
-    return _Candidates(ids=unique.astype(np.int64), scores=values[best], columns=columns[best])
+    return _Candidates(ids=loaded.item_ids[columns], scores=scores[columns], columns=columns)
 
 
 def _positions(plan: _Plan, cands: _Candidates, ids: AbstractSet[int]) -> IntArray:
@@ -714,7 +923,7 @@ def _positions(plan: _Plan, cands: _Candidates, ids: AbstractSet[int]) -> IntArr
         return np.zeros(0, dtype=np.int64)
     if plan.aggregate:
         wanted = np.fromiter(ids, dtype=np.int64)
-        pos = np.searchsorted(cands.ids, wanted)  # roots come sorted from np.unique
+        pos = np.searchsorted(cands.ids, wanted)  # a level's ids come sorted
     else:
         index = plan.loaded.item_index
         wanted = np.asarray([index[i] for i in ids if i in index], dtype=np.int64)

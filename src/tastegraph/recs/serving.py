@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,7 +22,7 @@ import numpy as np
 from scipy import sparse
 
 from tastegraph.recs.artifacts import ArtifactStore, KindArtifact, Manifest
-from tastegraph.recs.components import FloatArray, IntArray, Recommender
+from tastegraph.recs.components import FloatArray, IntArray, Recommender, SocialRecommender
 from tastegraph.recs.data import KIND_CODES, Int8Array
 from tastegraph.recs.errors import ArtifactError
 
@@ -38,12 +38,69 @@ def _normalise_rows(matrix: FloatArray) -> FloatArray:
     return out
 
 
+@dataclass(frozen=True)
+class LevelMap:
+    """A mixed model's columns grouped by the item of one level they count for (the artists
+    of tracks, the teams of matches...): scores a level from its members' scores."""
+
+    ids: IntArray
+    """The level's item ids, sorted, each once."""
+    columns: IntArray
+    """Member columns, grouped by id in the order of ``ids``."""
+    starts: IntArray
+    """Where each id's members start in ``columns``."""
+    segment: IntArray
+    """For each entry of ``columns``, the index of its id in ``ids``."""
+
+    @classmethod
+    def build(cls, columns: IntArray, ids: IntArray) -> LevelMap | None:
+        if not len(columns):
+            return None
+        order = np.lexsort((columns, ids))
+        columns, ids = columns[order].astype(np.int64), ids[order].astype(np.int64)
+        unique, starts, segment = np.unique(ids, return_index=True, return_inverse=True)
+        return cls(
+            ids=unique.astype(np.int64),
+            columns=columns,
+            starts=starts.astype(np.int64),
+            segment=segment.astype(np.int64).ravel(),
+        )
+
+    def best(self, scores: FloatArray) -> tuple[FloatArray, IntArray]:
+        """Per level item: its best member's score and that member's column."""
+        values = np.nan_to_num(scores[self.columns], nan=-np.inf, posinf=np.inf)
+        best = np.maximum.reduceat(values, self.starts).astype(np.float32)
+        hits = np.flatnonzero(values >= best[self.segment])
+        first = hits[np.searchsorted(self.segment[hits], np.arange(len(self.ids)))]
+        return best, self.columns[first]
+
+    def members(self, item_id: int) -> IntArray:
+        """The columns that count for one level item (none when it has no plays)."""
+        at = int(np.searchsorted(self.ids, item_id))
+        if at >= len(self.ids) or self.ids[at] != item_id:
+            return np.zeros(0, dtype=np.int64)
+        end = self.starts[at + 1] if at + 1 < len(self.starts) else len(self.columns)
+        return self.columns[self.starts[at] : end]
+
+
+ROOT_KINDS: frozenset[str] = frozenset({"artist", "show", "competition", "outlet"})
+"""Levels a version without level links reaches through the columns' roots."""
+
+
 class LoadedKind:
     """One kind of a loaded version, with the lookups answers need."""
 
     def __init__(self, artifact: KindArtifact) -> None:
         self.kind = artifact.kind
         self.model: Recommender = artifact.model
+        self.social: SocialRecommender | None = (
+            artifact.model
+            if isinstance(artifact.model, SocialRecommender) and artifact.model.uses_friends()
+            else None
+        )
+        """The model when it uses friends' taste (the hybrid), else None."""
+        self._links = artifact.links
+        self._levels: dict[str, LevelMap | None] = {}
         self.user_ids: IntArray = artifact.user_ids
         self.item_ids: IntArray = artifact.item_ids
         self.item_kinds: Int8Array = artifact.item_kinds
@@ -58,8 +115,10 @@ class LoadedKind:
         self.vectors: FloatArray | None = (
             None if vectors is None else _normalise_rows(np.asarray(vectors, dtype=np.float32))
         )
-        binary = self.interactions.copy()
+        binary = sparse.csr_matrix(self.interactions, dtype=np.float32, copy=True)
         binary.data = np.ones_like(binary.data)
+        self.binary: sparse.csr_matrix = binary
+        """Who has what (1 per user and item): friends' taste, popularity."""
         self.listeners: FloatArray = np.asarray(binary.sum(axis=0), dtype=np.float32).ravel()
         self._popular: dict[str, IntArray] = {}
         self._taste: FloatArray | sparse.csr_matrix | None = None
@@ -70,6 +129,45 @@ class LoadedKind:
     @property
     def n_items(self) -> int:
         return len(self.item_ids)
+
+    # -- scoring ----------------------------------------------------------------------------
+
+    def friends_row(self, friend_ids: Iterable[int]) -> sparse.csr_matrix | None:
+        """1 x n_items: how many of these users (a user's friends) have each item in the
+        trained matrix; None when the model has no use for it or none of them is known."""
+        if self.social is None:
+            return None
+        rows = sorted({self.user_index[u] for u in friend_ids if u in self.user_index})
+        if not rows:
+            return None
+        indptr, indices = self.binary.indptr, self.binary.indices
+        items = np.concatenate([indices[indptr[r] : indptr[r + 1]] for r in rows])
+        counts = np.bincount(items, minlength=self.n_items).astype(np.float32)
+        return sparse.csr_matrix(counts[None, :])
+
+    def score(self, row: sparse.csr_matrix, friends: sparse.csr_matrix | None = None) -> FloatArray:
+        """The model's scores of one row, with the friends' term when given and used."""
+        if friends is not None and self.social is not None:
+            scores = self.social.score_social(row, friends)
+        else:
+            scores = self.model.score(row)
+        first: FloatArray = np.asarray(scores, dtype=np.float32)[0]
+        return first
+
+    def level_map(self, level: str) -> LevelMap | None:
+        """How this (mixed) model's columns count for ``level``'s items, or None."""
+        if level in self._levels:
+            return self._levels[level]
+        with self._lock:
+            if level not in self._levels:
+                found: LevelMap | None = None
+                if level in self._links:
+                    found = LevelMap.build(*self._links[level])
+                elif not self._links and level in ROOT_KINDS:  # an older version: roots only
+                    columns = np.flatnonzero(self.group_mask(level)).astype(np.int64)
+                    found = LevelMap.build(columns, self.groups[columns])
+                self._levels[level] = found
+        return self._levels[level]
 
     def co_similarity(self, rows: IntArray, cols: IntArray) -> FloatArray:
         """Cosine of item columns of the training matrix (who played one also played the

@@ -100,6 +100,51 @@ class EventService:
         ]
         return live[:limit], upcoming
 
+    def everywhere(self, *, limit: int = 30) -> tuple[list[EventView], list[EventView]]:
+        """(live, upcoming) events of the whole site: those running or watched now, the most
+        watched first, and those starting in the next 14 days, the soonest first."""
+        now = self.clock()
+        events = (Item.kind.in_(list(EVENT_KINDS)), Item.merged_into_id.is_(None))
+        watched = {
+            item_id: int(count)
+            for item_id, count in self.session.execute(
+                select(NowPlaying.item_id, func.count())
+                .join(Item, Item.id == NowPlaying.item_id)
+                .where(NowPlaying.expires_at > now, NowPlaying.incognito == false(), *events)
+                .group_by(NowPlaying.item_id)
+                .order_by(func.count().desc(), NowPlaying.item_id)
+                .limit(limit * 4)
+            )
+        }
+        running = list(
+            self.session.scalars(
+                select(Item)
+                .where(*events, Item.released_at >= now - LONGEST_EVENT, Item.released_at <= now)
+                .order_by(Item.released_at.desc(), Item.id)
+                .limit(limit * 4)
+            )
+        )
+        known = {item.id for item in running}
+        missing = [item_id for item_id in watched if item_id not in known]
+        if missing:
+            running += list(self.session.scalars(select(Item).where(Item.id.in_(missing))))
+        live = [
+            view
+            for view in (self._view(i, now, watched.get(i.id, 0)) for i in running)
+            if view.live
+        ]
+        live.sort(key=lambda v: (-v.watching, v.starts_at or now, v.item.id))
+        upcoming = [
+            self._view(item, now, 0)
+            for item in self.session.scalars(
+                select(Item)
+                .where(*events, Item.released_at > now, Item.released_at <= now + UPCOMING)
+                .order_by(Item.released_at, Item.id)
+                .limit(limit)
+            )
+        ]
+        return live[:limit], upcoming
+
     def _view(self, item: Item, now: datetime, watching: int) -> EventView:
         starts = item.released_at
         ends = starts + runtime_of(item) if starts is not None else None

@@ -16,13 +16,33 @@ joined and shouted, and the milestones they reached — newest first, paged by t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+import json
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
-from time import monotonic
+from typing import Any, TypeVarTuple
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Row,
+    Select,
+    Text,
+    and_,
+    any_,
+    bindparam,
+    column,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    table,
+    true,
+)
+from sqlalchemy import cast as sql_cast
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from tastegraph.accounts.models import User, Visibility
@@ -34,6 +54,7 @@ from tastegraph.social.models import (
     GroupMember,
     GroupPrivacy,
     MembershipStatus,
+    PlayCount,
     Shout,
     ShoutTarget,
 )
@@ -42,16 +63,24 @@ from tastegraph.social.shouts import HIDDEN_PLACE, Place, ShoutService
 from tastegraph.storage.base import utcnow
 
 MILESTONES = (100, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 500_000)
+PLAYS_PER_EVENT = 4
+"""Plays read at first per event the page wants (most runs are short)."""
 PLAY_BATCH = 1000
-"""Plays read per page at most (before completing the last runs)."""
-ENOUGH_PLAYS = 200
-"""Plays that make a page without looking further back."""
-LOOK_BACK = (timedelta(days=1), timedelta(days=7), timedelta(days=31), timedelta(days=366), None)
+"""Plays read per page at most (before completing the runs the page cuts)."""
+LOOK_BACK: tuple[timedelta | None, ...] = (
+    *(timedelta(days=4**power) for power in range(7)),
+    None,
+)
+"""How far back a read looks: a day, four, sixteen ... about eleven years, then without limit.
+A read of the plays of hundreds of people in a time window costs what the window holds, so
+it widens until it holds enough."""
+_SPARSE_START = 2
+"""Loves, joins and shouts are rarer than plays: their windows start at sixteen days."""
 FUTURE = timedelta(hours=2)
 """Plays may lie a little in the future (clients' clocks)."""
-MILESTONE_TTL = 300.0
-"""Seconds a user's milestones are remembered (imports and deletions can move them)."""
 ITEMS_SHOWN = 5
+_Row = TypeVarTuple("_Row")
+_TICK = timedelta(microseconds=1)
 
 
 class FeedKind(StrEnum):
@@ -85,7 +114,7 @@ _WORDS: dict[Kind, tuple[str, str, str, str]] = {
 class FeedEvent:
     kind: FeedKind
     at: datetime
-    user: User
+    user_id: int
     summary: str
     subject: Item | None = None
     """What the entry is about: the parent of the plays, the loved item, the milestone's play."""
@@ -99,9 +128,11 @@ class FeedEvent:
     place: Place | None = None
     milestone: int | None = None
     tiebreak: int = 0
+    user: User = field(init=False)
+    """Who did it: read once the event makes the page."""
 
     def sort_key(self) -> tuple[datetime, int, int, int]:
-        return (self.at, -_ORDER[self.kind], self.user.id, self.tiebreak)
+        return (self.at, -_ORDER[self.kind], self.user_id, self.tiebreak)
 
 
 @dataclass(frozen=True)
@@ -118,6 +149,8 @@ class _Play:
     item_id: int
     at: datetime
     offset: int
+    root_id: int
+    """The top of the item's parent chain (two levels up at most): artist, show, outlet."""
 
     @property
     def day(self) -> date:
@@ -131,48 +164,80 @@ class _Run:
     day: date
     plays: list[_Play] = field(default_factory=list)
     """Newest first."""
+    open: bool = False
+    """The read may have stopped inside it: completed if it makes the page."""
 
 
-class MilestoneCache:
-    """When each user reached each milestone, remembered for a few minutes per process: one
-    pass over a user's plays finds them all, and a feed page need not count again."""
-
-    def __init__(self, ttl: float = MILESTONE_TTL, size: int = 50_000) -> None:
-        self.ttl = ttl
-        self.size = size
-        self._found: dict[int, tuple[float, list[tuple[int, datetime, int]]]] = {}
-
-    def of(self, session: Session, user_id: int) -> list[tuple[int, datetime, int]]:
-        """(milestone, when, the item played) for each milestone ``user_id`` reached."""
-        now = monotonic()
-        cached = self._found.get(user_id)
-        if cached is not None and cached[0] > now:
-            return cached[1]
-        numbered = (
-            select(
-                Play.played_at,
-                Play.item_id,
-                func.row_number().over(order_by=(Play.played_at, Play.id)).label("n"),
-            )
-            .where(Play.user_id == user_id)
-            .subquery()
-        )
-        rows = session.execute(
-            select(numbered.c.n, numbered.c.played_at, numbered.c.item_id)
-            .where(numbered.c.n.in_(MILESTONES))
-            .order_by(numbered.c.n)
-        )
-        found = [(int(n), _utc(at), int(item_id)) for n, at, item_id in rows]
-        if len(self._found) >= self.size:
-            self._found = {k: v for k, v in self._found.items() if v[0] > now}
-            if len(self._found) >= self.size:
-                self._found.clear()
-        self._found[user_id] = (now + self.ttl, found)
-        return found
+@dataclass
+class _Read:
+    plays: list[_Play]
+    """Newest first."""
+    floor: datetime | None
+    """Every play of the people read in [floor, before) is in ``plays``; None: all of them."""
+    numbers: dict[int, int]
+    """Per person read: the number (1 = their first ever) of their newest play here."""
+    span: int
+    """The index in LOOK_BACK of the window that held them."""
 
 
 def _utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _with_roots(plays: Any) -> Select[Any]:
+    """The columns of ``_Play`` for the rows of ``plays`` (a subquery or CTE of play columns),
+    each with its root item."""
+    # Aliases of a two-column view of the items table: aliasing the mapped class would
+    # build proxies of all its columns on every call.
+    items = table(Item.__tablename__, column("id", BigInteger), column("parent_id", BigInteger))
+    played, parent, grand = (items.alias(n) for n in ("played", "parent", "grand"))
+    return (
+        select(
+            plays.c.id,
+            plays.c.user_id,
+            plays.c.item_id,
+            plays.c.played_at,
+            plays.c.tz_offset_minutes,
+            func.coalesce(grand.c.id, parent.c.id, played.c.id).label("root_id"),
+        )
+        .select_from(plays)
+        .join(played, played.c.id == plays.c.item_id)
+        .outerjoin(parent, parent.c.id == played.c.parent_id)
+        .outerjoin(grand, grand.c.id == parent.c.parent_id)
+        .order_by(plays.c.played_at.desc(), plays.c.id.desc())
+    )
+
+
+def _id_array(ids: Iterable[int]) -> ColumnElement[Any]:
+    """A PostgreSQL array of ids, sent as its text (``{1,2,3}``): psycopg's list dumper looks
+    at every element in Python, which for a feed's hundreds of ids costs more than the query."""
+    text_ = "{" + ",".join(str(int(i)) for i in ids) + "}"
+    return sql_cast(bindparam(None, text_, type_=Text), postgresql.ARRAY(BigInteger))
+
+
+def _among(session: Session, ids: Collection[int]) -> Callable[[Any], ColumnElement[bool]]:
+    """``column IN ids`` with the ids as one parameter (an array on PostgreSQL, a JSON array
+    on SQLite): the hundreds of ids of a feed would otherwise be hundreds of placeholders,
+    built and rendered again for each statement."""
+    values = sorted(ids)
+    if session.get_bind().dialect.name == "postgresql":
+        array = _id_array(values)
+        return lambda column_: column_ == any_(array)
+    listed: Select[Any] = select(literal_column("value")).select_from(
+        func.json_each(bindparam(None, json.dumps(values)))
+    )
+    return lambda column_: column_.in_(listed)
+
+
+def _play_columns() -> Select[Any]:
+    columns: list[Any] = [
+        Play.id,
+        Play.user_id,
+        Play.item_id,
+        Play.played_at,
+        Play.tz_offset_minutes,
+    ]
+    return select(*columns)
 
 
 class FeedService:
@@ -184,16 +249,14 @@ class FeedService:
         social: SocialService,
         shouts: ShoutService,
         *,
-        milestones: MilestoneCache | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.session = session
         self.social = social
         self.shouts = shouts
-        self.milestones = milestones or MilestoneCache()
         self.clock = clock
         self._items: dict[int, Item] = {}
-        self._roots: dict[int, int] = {}
+        self._owners: list[User] = []
 
     def feed(self, viewer: User, *, before: datetime | None = None, limit: int = 30) -> FeedPage:
         """``viewer``'s feed: their friends', followed people's and their own activity."""
@@ -208,14 +271,15 @@ class FeedService:
         limit: int = 30,
     ) -> FeedPage:
         """The activity of ``sources`` as ``viewer`` may see it, events before ``before``."""
-        people = self._people(viewer, sources)
+        people, players = self._people(viewer, sources)
         if not people:
             return FeedPage([], None)
-        viewer_id = viewer.id if viewer is not None else None
-        players = [u.id for u in people.values() if u.id == viewer_id or not u.hide_recent_activity]
         events: list[FeedEvent] = []
         floors: list[datetime] = []
-        plays_floor, open_runs = self._plays(people, players, before, limit, events)
+        details: dict[int, _Run | int] = {}
+        """What the play runs and milestones among ``events`` are (their runs, the items
+        played), by the id of their event: filled in once they make the page."""
+        plays_floor = self._plays(players, before, limit, events, details)
         if plays_floor is not None:
             floors.append(plays_floor)
         for floor in (
@@ -232,252 +296,385 @@ class FeedService:
         if floors:
             cut = max([*floors, *([cut] if cut is not None else [])])
         page = events if cut is None else [e for e in events if e.at >= cut]
-        # Runs the read cut short are completed now, for the page only.
-        for index, event in enumerate(page):
-            run = open_runs.get(id(event))
-            if run is not None:
-                self._complete(run)
-                page[index] = self._run_event(event.user, run)
+        self._fill(page, details)
         return FeedPage(page, cut)
 
     # -- who ----------------------------------------------------------------------------------
 
-    def _people(self, viewer: User | None, sources: Iterable[int]) -> dict[int, User]:
-        ids = sorted(set(sources))
+    def _people(self, viewer: User | None, sources: Iterable[int]) -> tuple[set[int], list[int]]:
+        """Whose activity shows (ids), and whose plays among them. Only what the access
+        checks need is read: whole rows of hundreds of people would cost more than the rest
+        of the page (the people on the page are read in full at the end)."""
+        ids = set(sources)
         if not ids:
-            return {}
-        users = list(self.session.scalars(select(User).where(User.id.in_(ids))))
+            return set(), []
+        rows = self.session.execute(
+            select(User.id, User.visibility, User.hide_recent_activity).where(
+                _among(self.session, ids)(User.id)
+            )
+        ).all()
         viewer_id = viewer.id if viewer is not None else None
-        visible = self.social.visible_among(viewer, users)
-        return {u.id: u for u in visible if u.id == viewer_id or u.visibility != Visibility.PRIVATE}
+        visible = set(self.social.visible_ids(viewer, [(r[0], r[1]) for r in rows]))
+        people = {
+            user_id
+            for user_id, visibility, _hides in rows
+            if user_id in visible and (user_id == viewer_id or visibility != Visibility.PRIVATE)
+        }
+        players = sorted(
+            user_id
+            for user_id, _visibility, hides in rows
+            if user_id in people and (user_id == viewer_id or not hides)
+        )
+        return people, players
 
     # -- plays and milestones -----------------------------------------------------------------
 
     def _plays(
         self,
-        people: dict[int, User],
         players: Sequence[int],
         before: datetime | None,
         limit: int,
         events: list[FeedEvent],
-    ) -> tuple[datetime | None, dict[int, _Run]]:
-        """Add the play runs and milestones. Returns the floor below which this page cannot
-        go (every play of ``players`` in [floor, before) was read) and the runs that may go on
-        below it, by the id of their event."""
+        details: dict[int, _Run | int],
+    ) -> datetime | None:
+        """Add the play runs and milestones (their details come once they make the page).
+        Returns the floor below which this page cannot go: every play of ``players`` in
+        [floor, before) was read."""
         if not players:
-            return None, {}
-        raw, floor = self._read_plays(players, before, min(PLAY_BATCH, 100 + 20 * limit))
-        if not raw:
-            return floor, {}
-        self._load_items({p.item_id for p in raw})
-        by_user: dict[int, list[_Play]] = {}
-        for play in raw:
-            by_user.setdefault(play.user_id, []).append(play)
-        heads = self._heads(list(by_user), before) if before is not None else {}
-        open_runs: dict[int, _Run] = {}
-        for user_id, plays in by_user.items():
-            runs = self._runs(plays)
-            bottom = runs[-1]
-            head = heads.get(user_id)
-            if (
-                head is not None
-                and self._roots[head.item_id] == runs[0].root_id
-                and head.day == runs[0].day
-            ):
-                runs = runs[1:]  # the tail of a run an earlier page told in full
-            user = people[user_id]
-            for run in runs:
-                event = self._run_event(user, run)
-                events.append(event)
-                if run is bottom and floor is not None:
-                    open_runs[id(event)] = run
-            events.extend(self._milestones(user, floor, before))
-        return floor, open_runs
+            return None
+        size = min(PLAY_BATCH, PLAYS_PER_EVENT * limit + 20)
+        read = self._read_plays(players, before, size, 0)
+        found = self._runs(read, before)
+        # Long runs: read further until the runs alone could fill the page.
+        while len(found) <= limit and read.floor is not None and size < PLAY_BATCH:
+            size = min(PLAY_BATCH, size * 2)
+            read = self._read_plays(players, before, size, read.span)
+            found = self._runs(read, before)
+        for run in found:
+            newest = run.plays[0]
+            event = FeedEvent(
+                kind=FeedKind.PLAYED,
+                at=newest.at,
+                user_id=run.user_id,
+                summary="",
+                count=len(run.plays),
+                first_at=run.plays[-1].at,
+                tiebreak=newest.id,
+            )
+            details[id(event)] = run
+            events.append(event)
+        for event, item_id in self._milestones(read):
+            details[id(event)] = item_id
+            events.append(event)
+        return read.floor
 
     def _read_plays(
-        self, players: Sequence[int], before: datetime | None, size: int
-    ) -> tuple[list[_Play], datetime | None]:
-        """The newest plays before ``before``, looking back a day, a week, a month, a year,
-        then without limit, until there are enough: time-bounded reads stay fast on a big
-        log. The floor is the oldest time read completely (None: everything)."""
+        self, players: Sequence[int], before: datetime | None, size: int, span: int
+    ) -> _Read:
+        """The newest ``size`` plays of ``players`` before ``before``, in windows widening from
+        ``LOOK_BACK[span]`` until one holds them (or at least half of them), each play with its
+        root, and the numbers of each person's plays, all in one statement (one snapshot)."""
         top = before or self.clock() + FUTURE
-        raw: list[_Play] = []
-        for span in LOOK_BACK:
-            lower = top - span if span is not None else None
-            stmt = (
-                select(Play.id, Play.user_id, Play.item_id, Play.played_at, Play.tz_offset_minutes)
-                .where(Play.user_id.in_(players))
-                .order_by(Play.played_at.desc(), Play.id.desc())
-                .limit(size)
-            )
-            if before is not None:
-                stmt = stmt.where(Play.played_at < before)
-            if lower is not None:
-                stmt = stmt.where(Play.played_at >= lower)
-            raw = [_Play(*row) for row in self.session.execute(stmt)]
-            if len(raw) == size:
-                return raw, raw[-1].at
-            if len(raw) >= min(ENOUGH_PLAYS, size) or lower is None:
-                return raw, lower
-        return raw, None
+        for index in range(span, len(LOOK_BACK)):
+            reach = LOOK_BACK[index]
+            lower = top - reach if reach is not None else None
+            plays, numbers = self._read_window(players, before, lower, size)
+            if len(plays) == size:
+                return self._at_floor(players, before, plays, numbers, index)
+            if lower is None or len(plays) >= max(1, size // 2):
+                return _Read(plays, lower, numbers, index)
+        raise AssertionError("the last window has no limit")  # pragma: no cover
 
-    def _runs(self, plays: list[_Play]) -> list[_Run]:
-        runs: list[_Run] = []
-        for play in plays:
-            root = self._roots[play.item_id]
-            last = runs[-1] if runs else None
-            if last is not None and last.root_id == root and last.day == play.day:
-                last.plays.append(play)
-            else:
-                runs.append(_Run(play.user_id, root, play.day, [play]))
-        return runs
-
-    def _complete(self, run: _Run) -> None:
-        """Reach back for the rest of a run the page's read cut short."""
-        oldest = run.plays[-1]
-        day_start = datetime.combine(run.day, time(0), tzinfo=UTC) - timedelta(
-            minutes=oldest.offset
-        )
-        rows = [
-            _Play(*row)
-            for row in self.session.execute(
-                select(Play.id, Play.user_id, Play.item_id, Play.played_at, Play.tz_offset_minutes)
+    def _read_window(
+        self,
+        players: Sequence[int],
+        before: datetime | None,
+        lower: datetime | None,
+        size: int | None,
+        *,
+        at: datetime | None = None,
+    ) -> tuple[list[_Play], dict[int, int]]:
+        window: list[ColumnElement[bool]] = []
+        if before is not None:
+            window.append(Play.played_at < before)
+        if lower is not None:
+            window.append(Play.played_at >= lower)
+        if at is not None:
+            window.append(Play.played_at == at)
+        rows_cte = self._newest(players, window, size).cte("newest")
+        stmt = _with_roots(rows_cte).add_columns(PlayCount.plays)
+        stmt = stmt.outerjoin(PlayCount, PlayCount.user_id == rows_cte.c.user_id)
+        if before is not None:
+            # How many of each person's plays come after ``before``: the numbering starts
+            # below them.
+            later = (
+                select(Play.user_id, func.count().label("n"))
                 .where(
-                    Play.user_id == run.user_id,
-                    Play.played_at >= day_start,
-                    or_(
-                        Play.played_at < oldest.at,
-                        and_(Play.played_at == oldest.at, Play.id < oldest.id),
-                    ),
+                    Play.user_id.in_(select(rows_cte.c.user_id)),
+                    Play.played_at >= before,
                 )
-                .order_by(Play.played_at.desc(), Play.id.desc())
-                .limit(PLAY_BATCH)
+                .group_by(Play.user_id)
+                .subquery("later")
             )
-        ]
-        self._load_items({p.item_id for p in rows})
-        for play in rows:
-            if self._roots[play.item_id] != run.root_id or play.day != run.day:
-                break
-            run.plays.append(play)
+            stmt = stmt.add_columns(later.c.n).outerjoin(
+                later, later.c.user_id == rows_cte.c.user_id
+            )
+        else:
+            stmt = stmt.add_columns(literal(0))
+        plays: list[_Play] = []
+        numbers: dict[int, int] = {}
+        for (
+            play_id,
+            user_id,
+            item_id,
+            played_at,
+            offset,
+            root_id,
+            total,
+            later_n,
+        ) in self.session.execute(stmt):
+            plays.append(_Play(play_id, user_id, item_id, _utc(played_at), offset, root_id))
+            if user_id not in numbers and total is not None:
+                numbers[user_id] = int(total) - int(later_n or 0)
+        return plays, numbers
+
+    def _newest(
+        self, players: Sequence[int], window: list[ColumnElement[bool]], size: int | None
+    ) -> Select[Any]:
+        """The newest ``size`` plays of ``players`` in ``window``, newest first. On PostgreSQL
+        each person's plays are read from their own index range (a lateral join over the
+        people): left to itself the planner may walk the whole log's time index backwards and
+        filter, which costs what everyone played, not what these people did."""
+        order = (Play.played_at.desc(), Play.id.desc())
+        if self.session.get_bind().dialect.name != "postgresql":
+            plain = _play_columns().where(_among(self.session, players)(Play.user_id), *window)
+            return plain.order_by(*order).limit(size) if size is not None else plain
+        ids = _id_array(sorted(players))
+        people = (
+            func.unnest(ids).table_valued(column("user_id", BigInteger)).render_derived("people")
+        )
+        theirs = _play_columns().where(Play.user_id == people.c.user_id, *window)
+        if size is not None:
+            theirs = theirs.order_by(*order).limit(size)
+        mine = theirs.lateral("theirs")
+        newest: Select[Any] = select(
+            mine.c.id, mine.c.user_id, mine.c.item_id, mine.c.played_at, mine.c.tz_offset_minutes
+        ).select_from(people.join(mine, true()))
+        if size is not None:
+            newest = newest.order_by(mine.c.played_at.desc(), mine.c.id.desc()).limit(size)
+        return newest
+
+    def _at_floor(
+        self,
+        players: Sequence[int],
+        before: datetime | None,
+        plays: list[_Play],
+        numbers: dict[int, int],
+        span: int,
+    ) -> _Read:
+        """A read that stopped at its size may have stopped among plays of one instant: those
+        are left to the next page, whole (the floor is just above them). If every play read
+        is of that instant, all of that instant's plays are read instead."""
+        last = plays[-1].at
+        if plays[0].at != last:
+            kept = [p for p in plays if p.at != last]
+            return _Read(kept, last + _TICK, numbers, span)
+        everything, numbers = self._read_window(players, before, None, None, at=last)
+        return _Read(everything, last, numbers, span)
+
+    def _runs(self, read: _Read, before: datetime | None) -> list[_Run]:
+        """Consecutive plays of one person under one root on one local day. A person's oldest
+        run may go on below the floor (open); their newest may be the tail of a run an
+        earlier page told in full (left out)."""
+        by_user: dict[int, list[_Play]] = {}
+        for play in read.plays:
+            by_user.setdefault(play.user_id, []).append(play)
+        heads = self._heads(list(by_user), before) if before is not None and by_user else {}
+        out: list[_Run] = []
+        for user_id, plays in by_user.items():
+            runs: list[_Run] = []
+            for play in plays:
+                last = runs[-1] if runs else None
+                if last is not None and last.root_id == play.root_id and last.day == play.day:
+                    last.plays.append(play)
+                else:
+                    runs.append(_Run(user_id, play.root_id, play.day, [play]))
+            runs[-1].open = read.floor is not None
+            head = heads.get(user_id)
+            if head is not None and head.root_id == runs[0].root_id and head.day == runs[0].day:
+                runs = runs[1:]  # the tail of a run an earlier page told in full
+            out.extend(runs)
+        return out
 
     def _heads(self, user_ids: list[int], before: datetime) -> dict[int, _Play]:
         """Each user's first play at or after ``before``: whether their newest run here goes
         on from a run an earlier page told."""
         first = (
             select(Play.user_id, func.min(Play.played_at).label("at"))
-            .where(Play.user_id.in_(user_ids), Play.played_at >= before)
+            .where(_among(self.session, user_ids)(Play.user_id), Play.played_at >= before)
             .group_by(Play.user_id)
             .subquery()
         )
-        rows = self.session.execute(
-            select(Play.id, Play.user_id, Play.item_id, Play.played_at, Play.tz_offset_minutes)
+        rows = (
+            _play_columns()
             .join(first, and_(Play.user_id == first.c.user_id, Play.played_at == first.c.at))
             .order_by(Play.id.desc())
+            .subquery("heads")
         )
-        heads = {play.user_id: play for play in (_Play(*row) for row in rows)}
-        self._load_items({p.item_id for p in heads.values()})
+        heads: dict[int, _Play] = {}
+        for row in self.session.execute(_with_roots(rows)):
+            play = _Play(row[0], row[1], row[2], _utc(row[3]), row[4], row[5])
+            current = heads.get(play.user_id)
+            if current is None or play.id < current.id:
+                heads[play.user_id] = play
         return heads
 
-    def _run_event(self, user: User, run: _Run) -> FeedEvent:
-        items = [self._items[p.item_id] for p in run.plays]
-        root = self._items[run.root_id]
-        newest = run.plays[0]
-        return FeedEvent(
-            kind=FeedKind.PLAYED,
-            at=newest.at,
-            user=user,
-            summary=_played(items, root),
-            subject=root,
-            items=_distinct(items)[:ITEMS_SHOWN],
-            count=len(run.plays),
-            first_at=run.plays[-1].at,
-            tiebreak=newest.id,
+    def _complete(self, runs: list[_Run]) -> None:
+        """Reach back for the rest of the runs the page's read may have cut short (each
+        person's oldest run read): their plays of that local day below the oldest read, in
+        one statement for them all (the people's plays in the span that covers every run's
+        day, sorted out here)."""
+        if not runs:
+            return
+        starts = {
+            id(run): datetime.combine(run.day, time(0), tzinfo=UTC)
+            - timedelta(minutes=run.plays[-1].offset)
+            for run in runs
+        }
+        rows = (
+            _play_columns()
+            .where(
+                Play.user_id.in_(sorted({run.user_id for run in runs})),
+                Play.played_at >= min(starts.values()),
+                Play.played_at <= max(run.plays[-1].at for run in runs),
+            )
+            .subquery("older")
         )
+        older: dict[int, list[_Play]] = {}
+        for row in self.session.execute(_with_roots(rows)):
+            play = _Play(row[0], row[1], row[2], _utc(row[3]), row[4], row[5])
+            older.setdefault(play.user_id, []).append(play)
+        for run in runs:
+            oldest = run.plays[-1]
+            for play in older.get(run.user_id, []):
+                if (play.at, play.id) >= (oldest.at, oldest.id):
+                    continue
+                if play.at < starts[id(run)] or play.root_id != run.root_id or play.day != run.day:
+                    break
+                run.plays.append(play)
 
-    def _milestones(
-        self, user: User, floor: datetime | None, before: datetime | None
-    ) -> list[FeedEvent]:
-        """The user's milestones in [floor, before)."""
+    def _milestones(self, read: _Read) -> list[tuple[FeedEvent, int]]:
+        """The milestones among the plays read, with the item played: each person's plays
+        numbered down from the newest (its number from the person's play count)."""
         out = []
-        for milestone, at, item_id in self.milestones.of(self.session, user.id):
-            if (floor is None or at >= floor) and (before is None or at < before):
-                self._load_items({item_id})
-                item = self._items[item_id]
-                out.append(
-                    FeedEvent(
-                        kind=FeedKind.MILESTONE,
-                        at=at,
-                        user=user,
-                        summary=f"reached {milestone:,} plays",
-                        subject=item,
-                        items=[item],
-                        milestone=milestone,
-                        tiebreak=milestone,
-                    )
+        position: dict[int, int] = {}
+        for play in read.plays:
+            top = read.numbers.get(play.user_id)
+            if top is None:
+                continue
+            seen = position.get(play.user_id, 0)
+            position[play.user_id] = seen + 1
+            number = top - seen
+            if number in _MILESTONE_SET:
+                event = FeedEvent(
+                    kind=FeedKind.MILESTONE,
+                    at=play.at,
+                    user_id=play.user_id,
+                    summary=f"reached {number:,} plays",
+                    milestone=number,
+                    tiebreak=number,
                 )
+                out.append((event, play.item_id))
         return out
 
-    def _load_items(self, ids: set[int]) -> None:
-        """Items and their roots (the top of the parent chain, two levels up at most)."""
-        missing = [i for i in ids if i not in self._roots]
-        if not missing:
+    def _fill(self, page: list[FeedEvent], details: dict[int, _Run | int]) -> None:
+        """Complete the runs and name the people and items of the events that made the
+        page."""
+        if not page:
             return
-        items = self._fetch(missing)
-        parents = self._fetch([i.parent_id for i in items if i.parent_id])
-        self._fetch([p.parent_id for p in parents if p.parent_id])
-        for item in items:
-            root = item
-            for _ in range(2):
-                if root.parent_id is None or root.parent_id not in self._items:
-                    break
-                root = self._items[root.parent_id]
-            self._roots[item.id] = root.id
+        wanted_people = {event.user_id for event in page}
+        users = {
+            u.id: u
+            for u in self.session.scalars(
+                select(User).where(_among(self.session, wanted_people)(User.id))
+            )
+        }
+        for event in page:
+            event.user = users[event.user_id]
+        on_page: list[tuple[FeedEvent, _Run]] = []
+        marked: list[tuple[FeedEvent, int]] = []
+        for event in page:
+            detail = details.get(id(event))
+            if isinstance(detail, _Run):
+                on_page.append((event, detail))
+            elif detail is not None:
+                marked.append((event, detail))
+        self._complete([run for _event, run in on_page if run.open])
+        wanted: set[int] = set()
+        for _event, run in on_page:
+            wanted.add(run.root_id)
+            wanted.update(_distinct_ids(run.plays)[:ITEMS_SHOWN])
+        wanted.update(item_id for _event, item_id in marked)
+        self._fetch(wanted)
+        for event, run in on_page:
+            ids = _distinct_ids(run.plays)
+            root = self._items[run.root_id]
+            first = self._items[ids[0]]
+            event.summary = _played(first, len(ids), root, run.root_id in ids, len(run.plays))
+            event.subject = root
+            event.items = [self._items[i] for i in ids[:ITEMS_SHOWN]]
+            event.count = len(run.plays)
+            event.first_at = run.plays[-1].at
+        for event, item_id in marked:
+            item = self._items[item_id]
+            event.subject = item
+            event.items = [item]
 
-    def _fetch(self, ids: Iterable[int]) -> list[Item]:
+    def _fetch(self, ids: Iterable[int]) -> None:
         wanted = [i for i in set(ids) if i not in self._items]
         for start in range(0, len(wanted), 1000):
             chunk = wanted[start : start + 1000]
             for item in self.session.scalars(select(Item).where(Item.id.in_(chunk))):
                 self._items[item.id] = item
-        return [self._items[i] for i in set(ids) if i in self._items]
 
     # -- loves, groups, shouts ----------------------------------------------------------------
 
     def _loves(
         self,
-        people: dict[int, User],
+        people: set[int],
         before: datetime | None,
         limit: int,
         events: list[FeedEvent],
     ) -> datetime | None:
         stmt = (
-            select(Feedback, Item)
-            .join(Item, Item.id == Feedback.item_id)
-            .where(Feedback.user_id.in_(list(people)), Feedback.sentiment == Sentiment.LOVE)
+            select(Feedback.user_id, Feedback.item_id, Feedback.created_at)
+            .where(
+                _among(self.session, people)(Feedback.user_id),
+                Feedback.sentiment == Sentiment.LOVE,
+            )
             .order_by(Feedback.created_at.desc(), Feedback.item_id.desc())
-            .limit(limit)
         )
-        if before is not None:
-            stmt = stmt.where(Feedback.created_at < before)
-        rows = list(self.session.execute(stmt))
-        for feedback, item in rows:
+        rows, floor = self._windowed(stmt, Feedback.created_at, lambda row: row[2], before, limit)
+        self._fetch(item_id for _user_id, item_id, _at in rows)
+        for user_id, item_id, at in rows:
+            item = self._items[item_id]
             events.append(
                 FeedEvent(
                     kind=FeedKind.LOVED,
-                    at=feedback.created_at,
-                    user=people[feedback.user_id],
+                    at=_utc(at),
+                    user_id=user_id,
                     summary=f"loved {item.title}",
                     subject=item,
                     items=[item],
                     tiebreak=item.id,
                 )
             )
-        return rows[-1][0].created_at if len(rows) == limit else None
+        return floor
 
     def _joins(
         self,
         viewer: User | None,
-        people: dict[int, User],
+        people: set[int],
         before: datetime | None,
         limit: int,
         events: list[FeedEvent],
@@ -496,37 +693,34 @@ class FeedService:
             select(GroupMember, Group)
             .join(Group, Group.id == GroupMember.group_id)
             .where(
-                GroupMember.user_id.in_(list(people)),
+                _among(self.session, people)(GroupMember.user_id),
                 GroupMember.status == MembershipStatus.MEMBER,
                 GroupMember.joined_at.is_not(None),
                 or_(*open_to_viewer),
             )
             .order_by(GroupMember.joined_at.desc(), GroupMember.group_id.desc())
-            .limit(limit)
         )
-        if before is not None:
-            stmt = stmt.where(GroupMember.joined_at < before)
-        rows = list(self.session.execute(stmt))
+        rows, floor = self._windowed(
+            stmt, GroupMember.joined_at, lambda row: row[0].joined_at, before, limit
+        )
         for membership, group in rows:
             assert membership.joined_at is not None
             events.append(
                 FeedEvent(
                     kind=FeedKind.JOINED,
                     at=membership.joined_at,
-                    user=people[membership.user_id],
+                    user_id=membership.user_id,
                     summary=f"joined {group.name}",
                     group=group,
                     tiebreak=group.id,
                 )
             )
-        if len(rows) == limit:
-            return rows[-1][0].joined_at
-        return None
+        return floor
 
     def _shouts(
         self,
         viewer: User | None,
-        people: dict[int, User],
+        people: set[int],
         before: datetime | None,
         limit: int,
         events: list[FeedEvent],
@@ -534,16 +728,21 @@ class FeedService:
         stmt = (
             select(Shout)
             .where(
-                Shout.author_id.in_(list(people)),
+                _among(self.session, people)(Shout.author_id),
                 Shout.parent_id.is_(None),
                 Shout.deleted_at.is_(None),
             )
             .order_by(Shout.created_at.desc(), Shout.id.desc())
-            .limit(limit)
         )
-        if before is not None:
-            stmt = stmt.where(Shout.created_at < before)
-        rows = list(self.session.scalars(stmt))
+        found, floor = self._windowed(
+            stmt, Shout.created_at, lambda row: row[0].created_at, before, limit
+        )
+        rows: list[Shout] = [row[0] for row in found]
+        # The walls' owners in one query: opening each wall then finds its owner in the
+        # session (which holds them only while someone does: here, this service).
+        walls = {s.target_id for s in rows if s.target_kind is ShoutTarget.USER}
+        if walls:
+            self._owners = list(self.session.scalars(select(User).where(User.id.in_(walls))))
         places: dict[tuple[ShoutTarget, int], Place | None] = {}
         for shout in rows:
             key = (shout.target_kind, shout.target_id)
@@ -559,8 +758,8 @@ class FeedService:
                 FeedEvent(
                     kind=FeedKind.SHOUTED,
                     at=shout.created_at,
-                    user=people[shout.author_id],
-                    summary=_shouted(place, people[shout.author_id]),
+                    user_id=shout.author_id,
+                    summary=_shouted(place, shout.author_id),
                     subject=place.item,
                     group=place.group,
                     shout=shout,
@@ -568,35 +767,62 @@ class FeedService:
                     tiebreak=shout.id,
                 )
             )
-        return rows[-1].created_at if len(rows) == limit else None
+        return floor
+
+    def _windowed(
+        self,
+        stmt: Select[*_Row],
+        moment: Any,
+        when: Callable[[Row[*_Row]], datetime | None],
+        before: datetime | None,
+        limit: int,
+    ) -> tuple[list[Row[*_Row]], datetime | None]:
+        """The newest ``limit`` rows of ``stmt`` (ordered newest first by the column
+        ``moment``; ``when`` reads it from a row) before ``before``, in the widening windows
+        of ``LOOK_BACK``, with the floor: every row in [floor, before) is among them (None:
+        every row)."""
+        if before is not None:
+            stmt = stmt.where(moment < before)
+        top = before or self.clock() + FUTURE
+        for reach in LOOK_BACK[_SPARSE_START:]:
+            lower = top - reach if reach is not None else None
+            window = stmt.where(moment >= lower) if lower is not None else stmt
+            rows = list(self.session.execute(window.limit(limit)).all())
+            last = when(rows[-1]) if len(rows) == limit else None
+            if last is not None:
+                return rows, _utc(last)
+            if lower is None:
+                return rows, None
+            if len(rows) >= max(1, limit // 2):
+                return rows, lower
+        raise AssertionError("the last window has no limit")  # pragma: no cover
 
 
-def _distinct(items: list[Item]) -> list[Item]:
-    seen: dict[int, Item] = {}
-    for item in items:
-        seen.setdefault(item.id, item)
-    return list(seen.values())
+_MILESTONE_SET = frozenset(MILESTONES)
 
 
-def _played(items: list[Item], root: Item) -> str:
+def _distinct_ids(plays: list[_Play]) -> list[int]:
+    """The items played, newest first, each once."""
+    return list(dict.fromkeys(p.item_id for p in plays))
+
+
+def _played(first: Item, distinct: int, root: Item, root_played: bool, plays: int) -> str:
     """'listened to 12 tracks by Beyoncé', 'watched Secrets from Dark', 'read 3 stories from
     NHK', 'listened to Halo by Beyoncé 3 times'."""
-    first = items[0]
     verb, one, many, preposition = _WORDS.get(first.kind, ("played", "item", "items", "of"))
-    distinct = _distinct(items)
-    if len(distinct) == 1:
+    if distinct == 1:
         text = f"{verb} {first.title}"
         if root.id != first.id and first.kind in (Kind.TRACK, Kind.STORY, Kind.EPISODE):
             text += f" {'by' if first.kind is Kind.TRACK else 'from'} {root.title}"
-        return text + (f" {len(items)} times" if len(items) > 1 else "")
-    if root.id in {i.id for i in distinct}:
-        return f"{verb} {len(items)} {many if len(items) > 1 else one}"
-    return f"{verb} {len(items)} {many} {preposition} {root.title}"
+        return text + (f" {plays} times" if plays > 1 else "")
+    if root_played:
+        return f"{verb} {plays} {many if plays > 1 else one}"
+    return f"{verb} {plays} {many} {preposition} {root.title}"
 
 
-def _shouted(place: Place, author: User) -> str:
+def _shouted(place: Place, author_id: int) -> str:
     if place.kind is ShoutTarget.USER and place.wall_owner is not None:
-        if place.wall_owner.id == author.id:
+        if place.wall_owner.id == author_id:
             return "shouted on their own wall"
         return f"shouted on {place.wall_owner.name}'s wall"
     if place.kind is ShoutTarget.ITEM and place.item is not None:

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from tastegraph.accounts.errors import PermissionDenied, UserNotFound
 from tastegraph.accounts.models import User, Visibility
+from tastegraph.catalog.kinds import Domain
 from tastegraph.catalog.models import Item
 from tastegraph.ingest.models import Feedback, IncognitoPlay, Play, Sentiment
 from tastegraph.social.errors import (
@@ -210,10 +211,14 @@ class GroupService:
         *,
         query: str | None = None,
         item_id: int | None = None,
+        domain: Domain | None = None,
+        themes: bool = False,
         offset: int = 0,
         limit: int = 50,
     ) -> list[Group]:
-        """Public and private groups (and invite-only ones the viewer is in), biggest first."""
+        """Public and private groups (and invite-only ones the viewer is in), biggest first.
+        ``domain`` keeps groups about an item of that domain (music, tv ...); ``themes``
+        keeps groups about no item (a free theme)."""
         visible: list[ColumnElement[bool]] = [Group.privacy != GroupPrivacy.INVITE_ONLY]
         if viewer is not None:
             if viewer.is_admin:
@@ -238,6 +243,10 @@ class GroupService:
             )
         if item_id is not None:
             stmt = stmt.where(Group.item_id == item_id)
+        if domain is not None:
+            stmt = stmt.where(Group.item_id.in_(select(Item.id).where(Item.domain == domain)))
+        if themes:
+            stmt = stmt.where(Group.item_id.is_(None))
         stmt = stmt.order_by(members.desc(), Group.id).offset(offset).limit(limit)
         return list(self.session.scalars(stmt))
 

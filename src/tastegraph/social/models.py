@@ -77,6 +77,19 @@ class Block(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+class PlayCount(Base):
+    """How many plays each person has in the play log (incognito plays are apart): the feed
+    numbers the plays it reads from it to find milestones. Kept equal to the log by the write
+    path's hooks (``social/counts.py``)."""
+
+    __tablename__ = "play_counts"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    plays: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
 # -- groups -----------------------------------------------------------------------------------
 
 
@@ -137,7 +150,11 @@ class GroupMember(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     joined_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    __table_args__ = (Index("ix_group_members_group_status", "group_id", "status"),)
+    __table_args__ = (
+        Index("ix_group_members_group_status", "group_id", "status"),
+        # People's newest joins first, in a time window: what activity feeds read.
+        Index("ix_group_members_user_joined", "user_id", "joined_at"),
+    )
 
 
 class Topic(Base):

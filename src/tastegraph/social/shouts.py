@@ -13,6 +13,10 @@ abuse reports.
   takes its replies out of view.
 * Reports go to a queue: administrators see every open report, group owners and moderators
   those on their groups' shouts.
+* Polling reads what came after an id. So that no reader skips a shout, the shouts of one
+  place commit in the order of their ids: a post holds a lock on its place (a transaction
+  advisory lock on PostgreSQL; SQLite has one writer at a time) from before its id is drawn
+  until it commits.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, delete, func, or_, select, text, update
 from sqlalchemy.orm import Session, aliased
 
 from tastegraph.accounts.errors import PermissionDenied, UserNotFound
@@ -71,6 +75,8 @@ REPLIES_SHOWN = 50
 """Replies listed under each shout (``reply_count`` says how many there are)."""
 HIDDEN_PLACE = (UserNotFound, ItemNotFound, GroupNotFound, MembersOnly, TopicNotFound)
 """What opening a place the reader may not see raises."""
+_LOCK_SPACE = 0x7473
+"""The high bits of the advisory lock keys of shout places."""
 
 
 class Reaction(StrEnum):
@@ -193,6 +199,7 @@ class ShoutService:
             )
         parent = self._parent(place, parent_id) if parent_id is not None else None
         self._count_against_limit(user)
+        self._lock_place(place)
         now = self.clock()
         shout = Shout(
             target_kind=place.kind,
@@ -208,6 +215,14 @@ class ShoutService:
             self.groups.touch_topic(place.topic.id, now)
         self._notify(user, place, shout, parent)
         return shout
+
+    def _lock_place(self, place: Place) -> None:
+        """Posts to one place wait for each other until commit: ids commit in order."""
+        if self.session.get_bind().dialect.name != "postgresql":
+            return
+        kind = list(ShoutTarget).index(place.kind)
+        key = (_LOCK_SPACE << 48) | (kind << 40) | (place.id & ((1 << 40) - 1))
+        self.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
     def _parent(self, place: Place, parent_id: int) -> Shout:
         parent = self.session.get(Shout, parent_id)
@@ -339,6 +354,14 @@ class ShoutService:
     def latest(self, place: Place) -> int:
         """The id of the newest shout here (0 if none): where polling starts."""
         return self.session.scalar(select(func.max(Shout.id)).where(*self._here(place))) or 0
+
+    def high_water(self, place: Place) -> int:
+        """The id of the newest shout ever posted here, deleted or not (0 if none): every
+        shout posted from now on has a higher one."""
+        stmt = select(func.max(Shout.id)).where(
+            Shout.target_kind == place.kind, Shout.target_id == place.id
+        )
+        return self.session.scalar(stmt) or 0
 
     def count(self, place: Place) -> int:
         """Shouts and replies here."""

@@ -12,7 +12,7 @@ artists, albums, shows, competitions, teams or outlets count it for the item abo
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
@@ -103,24 +103,40 @@ def target_for(level: Kind, played_id: Any = None) -> Target:
     raise UnsupportedLevel(f"There are no charts of {level}s.")
 
 
-def played_for(level: Kind, target_ids: Sequence[int]) -> Select[int, int]:
+def played_for(level: Kind, target_ids: Sequence[int] | Any) -> Select[int, int]:
     """(item_id, target_id): the items whose plays count for each of ``target_ids`` (items
-    of ``level``) — ``target_for`` read the other way, for looking plays up by item."""
+    of ``level``; a list or a subquery of ids) — ``target_for`` read the other way, for
+    looking plays up by item."""
+    return children_of(level, lambda target: target.in_(target_ids))
+
+
+def children_of(
+    level: Kind, which: Callable[[Any], ColumnElement[bool]] | None = None
+) -> Select[int, int]:
+    """(item_id, target_id) for every played item and the item of ``level`` its plays count
+    for (only the targets ``which(target column)`` picks, when given: the condition goes into
+    every branch, where the indexes on parents and credits find the few rows)."""
+
+    def only(target: Any) -> list[ColumnElement[bool]]:
+        return [] if which is None else [which(target)]
+
     if level in CONSUMABLE:  # a chart's items of the level are of that kind
         return select(Item.id.label("item_id"), Item.id.label("target_id")).where(
-            Item.id.in_(target_ids)
+            no_index(Item.kind) == level, *only(Item.id)
         )
     if level in (Kind.ARTIST, Kind.TEAM):
         roles = (CreditRole.MAIN,) if level is Kind.ARTIST else (CreditRole.HOME, CreditRole.AWAY)
         return select(
             ItemCredit.item_id.label("item_id"), ItemCredit.credited_id.label("target_id")
-        ).where(ItemCredit.credited_id.in_(target_ids), ItemCredit.role.in_(roles))
+        ).where(
+            no_index(ItemCredit.role).in_([r.value for r in roles]), *only(ItemCredit.credited_id)
+        )
     parent = aliased(Item, name="parent")
     children = cast(
         Select[int, int],
         select(Item.id.label("item_id"), Item.parent_id.label("target_id"))
         .join(parent, parent.id == Item.parent_id)
-        .where(Item.parent_id.in_(target_ids), no_index(parent.kind) == level),
+        .where(no_index(parent.kind) == level, *only(Item.parent_id)),
     )
     if level in (Kind.ALBUM, Kind.SEASON, Kind.COMPETITION):
         return children
@@ -135,9 +151,9 @@ def played_for(level: Kind, target_ids: Sequence[int]) -> Select[int, int]:
             .join(middle, middle.id == child.parent_id)
             .join(grand, grand.id == middle.parent_id)
             .where(
-                middle.parent_id.in_(target_ids),
                 no_index(middle.kind) == _MIDDLE[level],
                 no_index(grand.kind) == level,
+                *only(middle.parent_id),
             )
         )
         return children.union_all(grandchildren)  # type: ignore[return-value]  # a compound select

@@ -6,23 +6,32 @@ commits, and recording one costs the write path nothing here: ``fold`` (the serv
 every second, ``tastegraph import`` and the demo when they finish) adds the new plays in bulk
 and moves the watermark, in one transaction.
 
+Everything is counted from *pair-days*: per listener, chart item and UTC day, the plays and
+the first and last of them (``_PD``, filled in one pass over the plays, ``_counted_plays``).
+Plays add up across days; distinct listeners and first/last plays do not, so they are kept
+with the help of ``ChartPair`` (each listener's first and last play of each item): a new play
+after a listener's last one (the usual case) makes them a new listener of exactly the buckets
+their last play is not in, and moves their "last play" from one bucket to another. Plays that
+arrive in the middle of a listener's history are checked against the log (``_SEEN``).
+
 What changes counted plays is applied in the transaction that makes the change:
 
-* plays deleted (a user's delete, a cancelled check-in): subtracted before the delete;
-* the catalogue reshaped (a merge; a track learning its album): the counted plays whose chart
-  items may change are subtracted before and added back after, so they follow the new shape;
-* a user changing country: their counted plays move from one country's rows to the other's.
-
-A contribution is what ``stats/levels.py`` says a play counts for: the played item; its album,
-season or competition; its show or outlet; its main artists or teams. Folds and rebuilds count
-the plays per country, level, item and UTC day into a temporary table in one pass
-(``_counted_plays``) and add every grain up from it; ``contributions`` writes the same as one
-branch per kind of target, for the recount ``tastegraph stats check`` compares with.
+* plays deleted (a user's delete, a cancelled check-in): their pair-days are taken before the
+  delete; afterwards every bucket they were in is checked for other plays of the same
+  listener, and the first and last plays that went are looked up again;
+* the catalogue reshaped (a merge; a track learning its album): the plays of the affected
+  items leave the counts before and come back after; the chart items whose set of plays
+  changed (a track merged away and the one it went into; an album that gained a track) get
+  their listeners, first and last plays recounted from the log;
+* a user changing country: their pair-days move from one country's rows to the other's (a
+  user's pair-days are the whole of their listening, so nothing needs looking up).
 
 On PostgreSQL two advisory locks order this: writers of plays hold ``_WRITE`` shared, and a
 fold takes it exclusively for a moment, so every play up to the id it reads has committed; the
 fold and the changes above hold ``_FOLD``, so none of them counts a play another is moving.
-SQLite has one writer at a time and needs neither.
+SQLite has one writer at a time and needs neither. Every change also moves
+``ChartState.version`` on, so a chart read in several statements can tell (see
+``services.py``).
 """
 
 from __future__ import annotations
@@ -30,62 +39,85 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from itertools import pairwise
 from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     Column,
     ColumnElement,
-    Date,
     Integer,
     MetaData,
     Select,
+    SmallInteger,
     String,
     Table,
     and_,
     case,
+    cast,
     delete,
     func,
     literal,
+    null,
     or_,
     select,
     true,
     tuple_,
+    union,
     union_all,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
 from tastegraph.accounts.models import User
 from tastegraph.catalog.kinds import CONSUMABLE, CreditRole, Kind
 from tastegraph.catalog.models import Item, ItemCredit
 from tastegraph.ingest.models import Play
-from tastegraph.stats.models import ChartCount, ChartState, CountryChartCount, Grain
+from tastegraph.stats.levels import children_of
+from tastegraph.stats.models import (
+    ChartCount,
+    ChartPair,
+    ChartSize,
+    ChartState,
+    CountryChartCount,
+    Grain,
+)
+from tastegraph.stats.spans import bucket_days, day_start
+from tastegraph.storage.base import UTCDateTime
 from tastegraph.storage.database import Database
 from tastegraph.storage.dialect import (
-    date_day,
     date_month,
     date_year,
+    day_date,
+    greatest,
     insert_adding,
+    int_div,
+    least,
     no_index,
-    utc_date,
     utc_day,
-    utc_month,
-    utc_year,
+    utc_micros,
 )
 
-GRAINS = (Grain.DAY, Grain.MONTH, Grain.YEAR, Grain.ALL)
-FIRST_YEAR = 1970
-"""Month buckets count from January of this year."""
+GRAINS = (Grain.DAY, Grain.MONTH, Grain.QUARTER, Grain.HALF, Grain.YEAR, Grain.ALL)
+HEAD_SHARE = 10_000
+"""A row is ``head`` once it holds more than 1/HEAD_SHARE of its bucket's plays: at most that
+many rows per bucket, and a chart's top fifty are always among them for the periods people
+ask for (a fiftieth-best track has far more than a ten-thousandth of the plays)."""
+SITE = ""
+"""``ChartSize.country`` of the site-wide charts."""
 FOLD_CHUNK = 100_000
 """Play ids folded per transaction."""
+US_PER_DAY = 86_400_000_000
+NO_US = cast(null(), BigInteger)
+"""No first or last play (typed, for PostgreSQL's unions)."""
+NO_COUNTRY = cast(null(), String(2))
 
 _CONTAINERS = (Kind.ALBUM, Kind.SEASON, Kind.COMPETITION)
 _CHUNK = 2000
 """Item ids per statement (SQLite takes at most 32,766 parameters)."""
 _WRITE = 0x74670001
 _FOLD = 0x74670002
+_MODELS: tuple[type[ChartCount] | type[CountryChartCount], ...] = (ChartCount, CountryChartCount)
 
 
 def _any_of(column: Any, values: Sequence[str]) -> ColumnElement[bool]:
@@ -94,7 +126,8 @@ def _any_of(column: Any, values: Sequence[str]) -> ColumnElement[bool]:
 
 def contributions(where: Sequence[ColumnElement[bool]]) -> Select[Any]:
     """(level, item_id, played_at, user_id): one row per chart item each play matching
-    ``where`` counts for. Mirrors ``levels.target_for`` for every level at once."""
+    ``where`` counts for. Mirrors ``levels.target_for`` for every level at once; the recount
+    ``differences`` compares the rollups with."""
     played = aliased(Item, name="played")
     parent = aliased(Item, name="parent")
     grand = aliased(Item, name="grand")
@@ -151,13 +184,12 @@ def contributions(where: Sequence[ColumnElement[bool]]) -> Select[Any]:
     return union_all(own, container, top, credited)  # type: ignore[return-value]
 
 
-def _counted_plays(where: Sequence[ColumnElement[bool]]) -> Select[Any]:
-    """The same rows as ``contributions``, computed in one pass over the plays: each play is
-    joined to its item, parent and grandparent once and unfolded into its three possible
-    targets (the item itself; its album, season or competition; its show or outlet), plus one
-    row per main artist or team. The fold and the rebuild use this; ``differences`` checks it
-    against ``contributions``."""
-    batch = select(Play.item_id, Play.played_at, Play.user_id).where(*where).cte("batch")
+def _counted_plays(batch: Any) -> Select[Any]:
+    """The same rows as ``contributions``, computed in one pass over the rows of ``batch`` (a
+    CTE of ``item_id``, ``played_at`` and ``user_id``): each is joined to its item, parent and
+    grandparent once and unfolded into its three possible targets (the item itself; its
+    album, season or competition; its show or outlet), plus one row per main artist or team.
+    ``differences`` checks the rollups built from it against ``contributions``."""
     played = aliased(Item, name="played")
     parent = aliased(Item, name="parent")
     grand = aliased(Item, name="grand")
@@ -209,34 +241,197 @@ def _counted_plays(where: Sequence[ColumnElement[bool]]) -> Select[Any]:
     return union_all(items, credited)  # type: ignore[return-value]
 
 
-def _bucketed(where: Sequence[ColumnElement[bool]], sign: int, *, by_country: bool) -> Select[Any]:
-    """Contributions counted per (country,) level, grain, bucket and item in one query, with
-    ``sign`` times the count of plays; by country: the listener's country now. The recount
-    ``differences`` compares with (``_apply`` counts the same another way, faster)."""
-    rows = contributions(where).subquery("contribution")
-    grains = union_all(*(select(literal(g.value).label("grain")) for g in GRAINS)).subquery(
-        "grains"
-    )
-    bucket = case(
-        (grains.c.grain == Grain.DAY.value, utc_day(rows.c.played_at)),
-        (grains.c.grain == Grain.MONTH.value, utc_month(rows.c.played_at)),
-        (grains.c.grain == Grain.YEAR.value, utc_year(rows.c.played_at)),
-        else_=0,
-    )
-    keys: list[ColumnElement[Any]] = [
-        rows.c.level,
-        grains.c.grain.label("grain"),
-        bucket.label("bucket"),
-        rows.c.item_id,
+def _plays_batch(where: Sequence[ColumnElement[bool]]) -> Any:
+    return select(Play.item_id, Play.played_at, Play.user_id).where(*where).cte("batch")
+
+
+def bucket_sql(grain: Grain | Any, day: Any) -> ColumnElement[int]:
+    """The bucket number holding a day number (days since 1970), for a grain given as a
+    ``Grain`` or as an SQL expression of its value."""
+    if isinstance(grain, Grain):
+        return _bucket(grain, day)
+    return case(*((grain == g.value, _bucket(g, day)) for g in GRAINS), else_=0)
+
+
+def _bucket(grain: Grain, day: Any) -> ColumnElement[int]:
+    if grain is Grain.DAY:
+        return day  # type: ignore[no-any-return]
+    if grain is Grain.ALL:
+        return literal(0)
+    on = day_date(day)
+    if grain is Grain.YEAR:
+        return date_year(on)
+    months = {Grain.MONTH: 1, Grain.QUARTER: 3, Grain.HALF: 6}[grain]
+    return int_div(date_month(on), months) if months > 1 else date_month(on)
+
+
+def _day_of(micros: Any) -> ColumnElement[int]:
+    return int_div(micros, US_PER_DAY)
+
+
+def to_micros(moment: datetime) -> int:
+    """A UTC instant as microseconds since 1970, as the rollups store first and last plays."""
+    delta = moment.astimezone(UTC) - datetime(1970, 1, 1, tzinfo=UTC)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+# -- the temporary tables (one set per connection) --------------------------------------------
+
+_TEMP = MetaData()
+_PD = Table(
+    "tastegraph_chart_pd",
+    _TEMP,
+    Column("country", String(2)),
+    Column("level", String(16)),
+    Column("item_id", BigInteger),
+    Column("user_id", BigInteger),
+    Column("day", Integer),
+    Column("plays", Integer),
+    Column("first_us", BigInteger),
+    Column("last_us", BigInteger),
+)
+"""Pair-days: per listener (and their country), chart item and UTC day, the plays being
+counted (or taken away), and the first and last of them."""
+_NP = Table(
+    "tastegraph_chart_np",
+    _TEMP,
+    Column("level", String(16)),
+    Column("item_id", BigInteger),
+    Column("user_id", BigInteger),
+    Column("country", String(2)),
+    Column("first_us", BigInteger),
+    Column("last_us", BigInteger),
+    Column("old_first", BigInteger),
+    Column("old_last", BigInteger),
+    Column("slow", SmallInteger),
+)
+"""The pairs of ``_PD``: the first and last of its plays, and the pair's first and last
+*other* counted play (``ChartPair`` before a fold; what the log has left after a delete)."""
+_SEEN = Table(
+    "tastegraph_chart_seen",
+    _TEMP,
+    Column("level", String(16)),
+    Column("item_id", BigInteger),
+    Column("user_id", BigInteger),
+    Column("grain", String(8)),
+    Column("bucket", Integer),
+)
+"""Buckets of ``_PD`` in which a pair has other counted plays, as the log says."""
+_BOUNDS = Table(
+    "tastegraph_chart_bounds",
+    _TEMP,
+    Column("grain", String(8)),
+    Column("bucket", Integer),
+    Column("start_at", UTCDateTime()),
+    Column("end_at", UTCDateTime()),
+)
+_DELTA = Table(
+    "tastegraph_chart_delta",
+    _TEMP,
+    Column("country", String(2)),
+    Column("level", String(16)),
+    Column("grain", String(8)),
+    Column("bucket", Integer),
+    Column("item_id", BigInteger),
+    Column("plays", Integer),
+    Column("listeners", Integer),
+    Column("lasts", Integer),
+    Column("first_us", BigInteger),
+    Column("last_us", BigInteger),
+)
+"""What to add to the rollup rows (per listener country; the site-wide rows get the sum)."""
+_MOVED = Table(
+    "tastegraph_chart_moved",
+    _TEMP,
+    Column("country", String(2)),
+    Column("level", String(16)),
+    Column("old", BigInteger),
+    Column("new", BigInteger),
+)
+"""Items whose last play moves (``ChartSize.item_lasts``)."""
+_BEFORE = _PD.to_metadata(_TEMP, name="tastegraph_chart_pd_before")
+_AFTER = _PD.to_metadata(_TEMP, name="tastegraph_chart_pd_after")
+"""The pair-days of the plays a catalogue change affects, before and after it."""
+_TOUCHED = Table(
+    "tastegraph_chart_touched",
+    _TEMP,
+    Column("country", String(2)),
+    Column("level", String(16)),
+    Column("grain", String(8)),
+    Column("bucket", Integer),
+    Column("item_id", BigInteger),
+)
+"""Rows a catalogue change took plays from (site-wide ones with no country)."""
+_RECOUNT = Table(
+    "tastegraph_chart_recount",
+    _TEMP,
+    Column("level", String(16)),
+    Column("target_id", BigInteger),
+)
+"""Chart items whose listeners, first and last plays are recounted from the log."""
+_DAYS = Table(
+    "tastegraph_chart_days",
+    _TEMP,
+    Column("day", Integer, primary_key=True),
+    Column("grain", String(8), primary_key=True),
+    Column("bucket", Integer),
+)
+"""Which bucket of each grain a day is in: filled as days come up and kept (the calendar does
+not change), so the buckets are computed once per day, not once per row."""
+
+
+def _temp(session: Session, *tables: Table) -> None:
+    """Create (once per connection) and empty the temporary tables."""
+    for table in tables:
+        _create_temp(session, table)
+        session.execute(delete(table))
+
+
+def _create_temp(session: Session, table: Table) -> None:
+    connection = session.connection()
+    columns = [
+        f"{c.name} {c.type.compile(connection.dialect)}"
+        for c in table.columns  # every name and type is the table's own
     ]
-    source = rows.join(grains, true())
-    if by_country:
-        source = source.join(User, User.id == rows.c.user_id)
-        keys.insert(0, User.country.label("country"))
-    stmt = select(*keys, (func.count() * sign).label("plays")).select_from(source)
-    if by_country:
-        stmt = stmt.where(User.country.is_not(None))
-    return stmt.group_by(*keys)
+    keys = [c.name for c in table.primary_key.columns]
+    if keys:
+        columns.append(f"PRIMARY KEY ({', '.join(keys)})")
+    connection.exec_driver_sql(
+        f"CREATE TEMPORARY TABLE IF NOT EXISTS {table.name} ({', '.join(columns)})"
+    )
+
+
+def _analyze(session: Session, *tables: Table) -> None:
+    """PostgreSQL plans a temporary table as if it had a thousand rows unless it is analysed
+    (and never analyses one itself)."""
+    if session.get_bind().dialect.name == "postgresql":
+        for table in tables:
+            session.connection().exec_driver_sql(f"ANALYZE {table.name}")
+
+
+def _days(session: Session, days: Any) -> None:
+    """Make sure ``_DAYS`` knows the days of ``days`` (a select of one column of day
+    numbers)."""
+    _create_temp(session, _DAYS)
+    wanted = days.subquery("wanted")
+    new = (
+        select(wanted.c[0].label("day"))
+        .where(wanted.c[0].is_not(None), wanted.c[0].not_in(select(_DAYS.c.day)))
+        .distinct()
+        .subquery("new")
+    )
+    grains = _grain_values()
+    rows = select(new.c.day, grains.c.grain, bucket_sql(grains.c.grain, new.c.day)).select_from(
+        new.join(grains, true())
+    )
+    session.execute(_DAYS.insert().from_select(["day", "grain", "bucket"], rows))
+
+
+def _grain_values() -> Any:
+    return union_all(*(select(literal(g.value).label("grain")) for g in GRAINS)).subquery("grains")
+
+
+# -- the rollups' maintenance -----------------------------------------------------------------
 
 
 class Rollups:
@@ -258,93 +453,74 @@ class Rollups:
         """Plays were added to the log: nothing to do until a fold counts them."""
 
     def removing(self, session: Session, where: Sequence[ColumnElement[bool]]) -> None:
-        """The plays matching ``where`` are about to be deleted: the counted ones leave."""
+        """The plays matching ``where`` are about to be deleted: note the counted ones'
+        pair-days (``removed`` takes them out once they are gone)."""
         _lock(session, _FOLD)
-        _apply(session, [*where, Play.id <= _counted_through(session)], -1)
+        _fill_pair_days(session, [*where, Play.id <= _counted_through(session)])
 
     def removed(self, session: Session) -> None:
-        """Plays were deleted."""
+        """Plays were deleted: the pair-days ``removing`` noted leave the rollups."""
+        _uncount(session, _counted_through(session))
         _keep_ids_ahead(session)
+        _bump(session)
 
     @contextmanager
     def restructuring(self, session: Session, item_ids: Sequence[int]) -> Iterator[None]:
         """The catalogue around ``item_ids`` is about to change (a merge, a new parent): the
-        counted plays whose chart items may change leave the rollups now and come back after."""
+        counted plays of the affected items leave the play counts now and come back after,
+        and the chart items whose set of plays changed are recounted."""
         _lock(session, _FOLD)
         affected = _affected(session, item_ids)
         through = _counted_through(session)
+        _temp(session, _BEFORE, _AFTER, _TOUCHED)
         for chunk in _chunks(affected):
-            _apply(session, [Play.item_id.in_(chunk), Play.id <= through], -1)
+            _add_plays(session, [Play.item_id.in_(chunk), Play.id <= through], -1)
         yield
         for chunk in _chunks(affected):
-            _apply(session, [Play.item_id.in_(chunk), Play.id <= through], 1)
+            _add_plays(session, [Play.item_id.in_(chunk), Play.id <= through], 1)
+        _recount_changed(session, through)
+        _drop_empty_touched(session)
         _keep_ids_ahead(session)  # a merge deletes a user's double plays
+        _bump(session)
 
     def country_changed(
         self, session: Session, user_id: int, old: str | None, new: str | None
     ) -> None:
-        """A user moved: their counted plays leave the old country's rows for the new one's."""
+        """A user moves (called before their country changes): their counted plays leave
+        the old country's rows for the new one's."""
         if old == new:
             return
         _lock(session, _FOLD)
-        where = [Play.user_id == user_id, Play.id <= _counted_through(session)]
-        _fill_daily(session, where)
-        for country, sign in ((old, -1), (new, 1)):
-            if country is not None:
-                session.execute(update(_DAILY).values(country=country))
-                _add_daily(session, CountryChartCount, sign)
+        through = _counted_through(session)
+        _fill_pair_days(session, [Play.user_id == user_id, Play.id <= through])
+        _move_country(session, old, new, user_id)
+        _bump(session)
 
     # -- repair -----------------------------------------------------------------------------
 
     def rebuild(self, progress: Callable[[int, int], None] | None = None) -> tuple[int, int]:
-        """Recompute every rollup from the play log, a month of plays at a time (so memory
-        stays flat on a large log), and count the log up to its last play; ``progress(done,
-        months)`` after each month. Returns the (site, country) rows written."""
-        session = self.session
-        _lock(session, _WRITE)
-        _lock(session, _FOLD)
-        session.execute(delete(ChartCount))
-        session.execute(delete(CountryChartCount))
-        top = session.scalar(select(func.max(Play.id))) or 0
-        first, last = session.execute(
-            select(func.min(Play.played_at), func.max(Play.played_at))
-        ).one()
-        if first is not None:
-            # Each month's days and the month itself are new rows; years and totals are
-            # summed from the months at the end.
-            months = _month_starts(_aware(first), _aware(last))
-            for done, (start, end) in enumerate(pairwise(months), start=1):
-                _fill_daily(session, [Play.played_at >= start, Play.played_at < end])
-                for model in (ChartCount, CountryChartCount):
-                    _add_daily(session, model, 1, grains=(Grain.DAY, Grain.MONTH), new_rows=True)
-                if progress is not None:
-                    progress(done, len(months) - 1)
-            for model in (ChartCount, CountryChartCount):
-                _sum_up(session, model, Grain.MONTH)
-                _sum_up(session, model, Grain.YEAR)
-        _set_counted_through(session, top)
-        count = func.count()
-        return (
-            session.scalar(select(count).select_from(ChartCount)) or 0,
-            session.scalar(select(count).select_from(CountryChartCount)) or 0,
-        )
+        """Recompute every rollup from the play log, a year of plays at a time, and count the
+        log up to its last play; ``progress(done, steps)`` after each year. Returns the
+        (site, country) rows written."""
+        from tastegraph.stats.rebuild import rebuild
+
+        _lock(self.session, _WRITE)
+        _lock(self.session, _FOLD)
+        top = self.session.scalar(select(func.max(Play.id))) or 0
+        rows = rebuild(self.session, top, progress)
+        _set_counted_through(self.session, top)
+        _bump(self.session)
+        return rows
 
     def differences(self) -> int:
         """How many rollup rows differ from a recount of the plays they should count (0:
-        exact): rows missing, extra or with another number of plays. Changes nothing, but
-        waits for a fold in progress and holds the next one back until the transaction ends."""
+        exact): rows missing, extra or with other numbers; pairs likewise; bucket totals; and
+        rows above their bucket's threshold without ``head``. Changes nothing, but waits for a
+        fold in progress and holds the next one back until the transaction ends."""
+        from tastegraph.stats.check import differences
+
         _lock(self.session, _FOLD)
-        counted = [Play.id <= _counted_through(self.session)]
-        different = 0
-        for model, by_country in ((ChartCount, False), (CountryChartCount, True)):
-            names = _columns(model)
-            expected = _reorder(_bucketed(counted, 1, by_country=by_country), names)
-            table = model.__table__
-            stored = select(*(table.c[name] for name in names))
-            for left, right in ((expected, stored), (stored, expected)):
-                missing = left.except_(right).subquery()
-                different += self.session.scalar(select(func.count()).select_from(missing)) or 0
-        return different
+        return differences(self.session, _counted_through(self.session))
 
 
 def fold(database: Database, *, chunk: int = FOLD_CHUNK) -> int:
@@ -378,8 +554,10 @@ def _fold_once(database: Database, chunk: int) -> int | None:
         upto = min(top, through + chunk)
         where = [Play.id > through, Play.id <= upto]
         plays = session.scalar(select(func.count()).select_from(Play).where(*where)) or 0
-        _apply(session, where, 1)
+        _fill_pair_days(session, where)
+        _count_in(session, through)
         _set_counted_through(session, upto)
+        _bump(session)
         return plays
 
 
@@ -389,7 +567,7 @@ def pending(session: Session) -> int:
     return session.scalar(stmt) or 0
 
 
-# -- internals ------------------------------------------------------------------------------
+# -- locks and the watermark ------------------------------------------------------------------
 
 
 def _lock(session: Session, key: int, *, shared: bool = False) -> None:
@@ -406,8 +584,12 @@ def _counted_through(session: Session) -> int:
 def _set_counted_through(session: Session, play_id: int) -> None:
     result = session.execute(update(ChartState).values(counted_through=play_id))
     if result.rowcount == 0:  # type: ignore[attr-defined]
-        session.add(ChartState(id=1, counted_through=play_id))
+        session.add(ChartState(id=1, counted_through=play_id, version=0))
         session.flush()
+
+
+def _bump(session: Session) -> None:
+    session.execute(update(ChartState).values(version=ChartState.version + 1))
 
 
 def _keep_ids_ahead(session: Session) -> None:
@@ -418,129 +600,813 @@ def _keep_ids_ahead(session: Session) -> None:
         _set_counted_through(session, top)
 
 
-def _apply(session: Session, where: Sequence[ColumnElement[bool]], sign: int) -> None:
-    """Add (or, with ``sign`` -1, take away) the plays matching ``where``."""
-    _fill_daily(session, where)
-    _add_daily(session, ChartCount, sign)
-    _add_daily(session, CountryChartCount, sign)
+# -- pair-days and pairs -------------------------------------------------------------------------
 
 
-_DAILY = Table(
-    "tastegraph_chart_daily",
-    MetaData(),
-    Column("country", String(2)),
-    Column("level", String(16)),
-    Column("item_id", BigInteger),
-    Column("day", Date),
-    Column("plays", Integer),
-)
-"""A temporary table (one per connection): the plays being counted, per country, level, item
-and UTC day. Every grain is summed from it, so the plays are joined to the catalogue once."""
-
-
-def _fill_daily(session: Session, where: Sequence[ColumnElement[bool]]) -> None:
-    connection = session.connection()
-    columns = ", ".join(
-        f"{c.name} {c.type.compile(connection.dialect)}"
-        for c in _DAILY.columns  # every name and type is the table's own
-    )
-    connection.exec_driver_sql(f"CREATE TEMPORARY TABLE IF NOT EXISTS {_DAILY.name} ({columns})")
-    session.execute(delete(_DAILY))
-    rows = _counted_plays(where).subquery("contribution")
-    keys = [User.country, rows.c.level, rows.c.item_id, utc_date(rows.c.played_at)]
+def _fill_pair_days(
+    session: Session, where: Sequence[ColumnElement[bool]], *, batch: Any = None
+) -> None:
+    """``_PD`` from the plays matching ``where`` (or the rows of ``batch``)."""
+    _temp(session, _PD)
+    rows = _counted_plays(_plays_batch(where) if batch is None else batch).subquery("counted")
+    micros = utc_micros(rows.c.played_at)
+    day = _day_of(micros)
+    keys = [User.country, rows.c.level, rows.c.item_id, rows.c.user_id, day]
     counted = (
-        select(*keys, func.count())
+        select(*keys, func.count(), func.min(micros), func.max(micros))
         .select_from(rows)
-        .outerjoin(User, User.id == rows.c.user_id)
+        .join(User, User.id == rows.c.user_id)
         .group_by(*keys)
     )
-    session.execute(_DAILY.insert().from_select([c.name for c in _DAILY.columns], counted))
+    session.execute(_PD.insert().from_select([c.name for c in _PD.columns], counted))
+    _analyze(session, _PD)
+    _days(session, select(_PD.c.day))
 
 
-def _add_daily(
+def _fill_pairs(session: Session, *, with_stored: bool) -> None:
+    """``_NP`` from ``_PD``; ``with_stored``: the pairs' ``ChartPair`` as their other
+    plays' first and last (before a fold)."""
+    _temp(session, _NP)
+    pd = _PD.c
+    grouped = (
+        select(
+            pd.level,
+            pd.item_id,
+            pd.user_id,
+            pd.country,
+            func.min(pd.first_us).label("first_us"),
+            func.max(pd.last_us).label("last_us"),
+        )
+        .group_by(pd.level, pd.item_id, pd.user_id, pd.country)
+        .subquery("grouped")
+    )
+    g = grouped.c
+    if with_stored:
+        pair = ChartPair.__table__.c
+        old_first: Any = pair.first_us
+        old_last: Any = pair.last_us
+        source: Any = grouped.outerjoin(
+            ChartPair.__table__,
+            and_(pair.level == g.level, pair.item_id == g.item_id, pair.user_id == g.user_id),
+        )
+    else:
+        old_first = old_last = literal(None, BigInteger())
+        source = grouped
+    # In order: all the new plays at or after the pair's last counted one (or at or before
+    # its first). Then the buckets they fall in are new to the pair exactly when that last
+    # (first) play is not in them. Otherwise the log says (``_SEEN``).
+    in_order = or_(old_last.is_(None), g.first_us >= old_last, g.last_us <= old_first)
+    rows = select(
+        g.level,
+        g.item_id,
+        g.user_id,
+        g.country,
+        g.first_us,
+        g.last_us,
+        old_first,
+        old_last,
+        case((in_order, 0), else_=1),
+    ).select_from(source)
+    session.execute(_NP.insert().from_select([c.name for c in _NP.columns], rows))
+    _analyze(session, _NP)
+
+
+def _pair_buckets() -> Any:
+    """Per pair of ``_PD`` and grain, its buckets with their plays and first and last play."""
+    pd = _PD.c
+    days = _DAYS.alias("days")
+    keys = [pd.country, pd.level, pd.item_id, pd.user_id, days.c.grain, days.c.bucket]
+    return (
+        select(
+            *keys,
+            func.sum(pd.plays).label("plays"),
+            func.min(pd.first_us).label("first_us"),
+            func.max(pd.last_us).label("last_us"),
+        )
+        .select_from(_PD.join(days, days.c.day == pd.day))
+        .group_by(*keys)
+        .subquery("pair_buckets")
+    )
+
+
+def _with_spans(pb: Any, first: Any, last: Any) -> tuple[Any, Any, Any]:
+    """``pb`` joined to ``_NP`` and to the buckets (of ``pb``'s grain) of ``first`` and
+    ``last`` (``_NP`` columns); returns the join and the two bucket columns."""
+    np = _NP.c
+    fd, ld = _DAYS.alias("first_day"), _DAYS.alias("last_day")
+    joined = (
+        pb.join(
+            _NP,
+            and_(np.level == pb.c.level, np.item_id == pb.c.item_id, np.user_id == pb.c.user_id),
+        )
+        .outerjoin(fd, and_(fd.c.day == _day_of(first), fd.c.grain == pb.c.grain))
+        .outerjoin(ld, and_(ld.c.day == _day_of(last), ld.c.grain == pb.c.grain))
+    )
+    return joined, fd.c.bucket, ld.c.bucket
+
+
+def _mark_seen(session: Session, through: int, *, first: Any, last: Any, only: Any) -> None:
+    """``_SEEN``: the buckets of ``_PD`` in which a pair of ``_NP`` picked by ``only`` has
+    other counted plays (ids up to ``through``), knowing that the first and last of those are
+    ``first`` and ``last`` (``_NP`` columns). Buckets holding either are seen and buckets
+    outside them are not; the log is asked about the ones in between."""
+    _temp(session, _SEEN, _BOUNDS)
+    _days(session, select(_day_of(first)).union(select(_day_of(last))))
+    pb = _pair_buckets()
+    joined, first_bucket, last_bucket = _with_spans(pb, first, last)
+    between = (
+        select(pb.c.level, pb.c.item_id, pb.c.user_id, pb.c.grain, pb.c.bucket)
+        .select_from(joined)
+        .where(
+            only,
+            first.is_not(None),
+            pb.c.grain != Grain.ALL.value,
+            pb.c.bucket > first_bucket,
+            pb.c.bucket < last_bucket,
+        )
+    )
+    session.execute(
+        _SEEN.insert().from_select(["level", "item_id", "user_id", "grain", "bucket"], between)
+    )
+    asked = list(session.execute(select(_SEEN.c.grain, _SEEN.c.bucket).distinct()))
+    if not asked:
+        return
+    session.execute(
+        _BOUNDS.insert(),
+        [
+            {"grain": g, "bucket": b, "start_at": day_start(days[0]), "end_at": day_start(days[1])}
+            for g, b in asked
+            if (days := bucket_days(Grain(g), b)) is not None
+        ],
+    )
+    # Keep the ones the log confirms.
+    seen, bound = _SEEN.c, _BOUNDS.c
+    for level in _levels_in(session, _SEEN):
+        played = children_of(Kind(level), lambda target: target == seen.item_id).subquery()
+        found = (
+            select(literal(1))
+            .select_from(Play)
+            .where(
+                Play.user_id == seen.user_id,
+                Play.item_id.in_(select(played.c.item_id)),
+                Play.played_at >= bound.start_at,
+                Play.played_at < bound.end_at,
+                Play.id <= through,
+            )
+            .exists()
+        )
+        confirmed = (
+            select(literal(1))
+            .select_from(_BOUNDS)
+            .where(bound.grain == seen.grain, bound.bucket == seen.bucket, found)
+            .exists()
+        )
+        session.execute(delete(_SEEN).where(seen.level == level, ~confirmed))
+
+
+def _new_buckets(*, first: Any, last: Any, everything: bool = False) -> Any:
+    """The pair buckets of ``_PD`` with ``new``: 1 where the pair has no other counted play
+    in the bucket (see ``_mark_seen``), else 0; ``everything``: 1 everywhere (``_PD`` holds
+    all of each pair's plays)."""
+    pb = _pair_buckets()
+    if everything:
+        return select(pb, literal(1).label("new")).subquery("news")
+    seen = _SEEN.c
+    joined, first_bucket, last_bucket = _with_spans(pb, first, last)
+    was_seen = (
+        select(literal(1))
+        .select_from(_SEEN)
+        .where(
+            seen.level == pb.c.level,
+            seen.item_id == pb.c.item_id,
+            seen.user_id == pb.c.user_id,
+            seen.grain == pb.c.grain,
+            seen.bucket == pb.c.bucket,
+        )
+        .exists()
+    )
+    other = or_(pb.c.bucket == first_bucket, pb.c.bucket == last_bucket, was_seen)
+    return select(pb, case((other, 0), else_=1).label("new")).select_from(joined).subquery("news")
+
+
+def _bucket_delta(news: Any, sign: int, *, listeners: bool = True, spans: bool = True) -> Any:
+    """Delta rows: plays, first and last plays (not for days) and new (gone) listeners."""
+    keep_span = news.c.grain != Grain.DAY.value
+    keys = [news.c.country, news.c.level, news.c.grain, news.c.bucket, news.c.item_id]
+    return select(
+        *keys,
+        func.sum(news.c.plays) * sign,
+        (func.sum(news.c.new) * sign) if listeners else literal(0),
+        literal(0),
+        func.min(case((keep_span, news.c.first_us))) if spans else NO_US,
+        func.max(case((keep_span, news.c.last_us))) if spans else NO_US,
+    ).group_by(*keys)
+
+
+def _last_moves(*, old: Any, new: Any, sign: int = 1) -> Any:
+    """Delta rows of ``lasts``: for each pair of ``_NP`` whose last play moves from ``old`` to
+    ``new`` (expressions; NULL: none), one less in old's buckets and one more in new's
+    (times ``sign``)."""
+    np = _NP.c
+    moved = or_(
+        and_(old.is_(None), new.is_not(None)),
+        and_(old.is_not(None), new.is_(None)),
+        old != new,
+    )
+    parts = []
+    for when, by in ((old, -sign), (new, sign)):
+        days = _DAYS.alias("days")
+        parts.append(
+            select(
+                np.country,
+                np.level,
+                days.c.grain,
+                days.c.bucket,
+                np.item_id,
+                literal(0),
+                literal(0),
+                literal(by),
+                NO_US,
+                NO_US,
+            )
+            .select_from(_NP.join(days, days.c.day == _day_of(when)))
+            .where(moved, when.is_not(None))
+        )
+    return union_all(*parts)
+
+
+def _insert_delta(session: Session, rows: Any) -> None:
+    session.execute(_DELTA.insert().from_select([c.name for c in _DELTA.columns], rows))
+
+
+def _count_in(session: Session, through: int) -> None:
+    """Count ``_PD`` (new plays) into the rollups and the pairs."""
+    _fill_pairs(session, with_stored=True)
+    np = _NP.c
+    _mark_seen(session, through, first=np.old_first, last=np.old_last, only=np.slow == 1)
+    _temp(session, _DELTA)
+    _insert_delta(session, _bucket_delta(_new_buckets(first=np.old_first, last=np.old_last), 1))
+    _insert_delta(session, _last_moves(old=np.old_last, new=greatest(np.old_last, np.last_us)))
+    _apply_delta(session)
+    pair = ChartPair.__table__
+    rows = select(np.level, np.item_id, np.user_id, np.first_us, np.last_us).where(true())
+    session.execute(
+        _upsert(session, pair)
+        .from_select(["level", "item_id", "user_id", "first_us", "last_us"], rows)
+        .on_conflict_do_update(
+            index_elements=["level", "item_id", "user_id"],
+            set_={
+                "first_us": least(pair.c.first_us, _excluded(session, pair, "first_us")),
+                "last_us": greatest(pair.c.last_us, _excluded(session, pair, "last_us")),
+            },
+        )
+    )
+
+
+def _uncount(session: Session, through: int) -> None:
+    """Take ``_PD`` (plays just deleted) out of the rollups and the pairs."""
+    _fill_pairs(session, with_stored=True)
+    np = _NP.c
+    pair = ChartPair.__table__.c
+    stored_last = (
+        select(pair.last_us)
+        .where(pair.level == np.level, pair.item_id == np.item_id, pair.user_id == np.user_id)
+        .scalar_subquery()
+    )
+    # What the pairs have left: their first and last remaining counted play.
+    for level in _levels_in(session, _NP):
+        left_first, left_last = _pair_span(Kind(level), np.item_id, np.user_id, through)
+        session.execute(
+            update(_NP).where(np.level == level).values(old_first=left_first, old_last=left_last)
+        )
+    _mark_seen(session, through, first=np.old_first, last=np.old_last, only=true())
+    _temp(session, _DELTA)
+    news = _new_buckets(first=np.old_first, last=np.old_last)
+    _insert_delta(session, _bucket_delta(news, -1))
+    _days(session, select(_day_of(stored_last)).select_from(_NP))
+    _insert_delta(session, _last_moves(old=stored_last, new=np.old_last))
+    _apply_delta(session, spans_shrink=True)
+    # The pairs: what is left of them, or nothing.
+    keys = tuple_(ChartPair.level, ChartPair.item_id, ChartPair.user_id)
+    left = np.old_first.is_not(None)
+    for_pair = and_(
+        np.level == ChartPair.level,
+        np.item_id == ChartPair.item_id,
+        np.user_id == ChartPair.user_id,
+    )
+    session.execute(
+        update(ChartPair)
+        .where(keys.in_(select(np.level, np.item_id, np.user_id).where(left)))
+        .values(
+            first_us=select(np.old_first).where(for_pair).scalar_subquery(),
+            last_us=select(np.old_last).where(for_pair).scalar_subquery(),
+        )
+    )
+    session.execute(
+        delete(ChartPair).where(keys.in_(select(np.level, np.item_id, np.user_id).where(~left)))
+    )
+
+
+def _move_country(session: Session, old: str | None, new: str | None, user_id: int) -> None:
+    """``_PD`` holds all of one user's counted plays: move them from ``old``'s country rows to
+    ``new``'s. Their pairs are whole, so every pair bucket is one listener and every pair's
+    last play is in ``_PD``."""
+    _fill_pairs(session, with_stored=False)
+    np = _NP.c
+    for country, sign in ((old, -1), (new, 1)):
+        if country is None:
+            continue
+        _temp(session, _DELTA)
+        _insert_delta(
+            session, _bucket_delta(_new_buckets(first=None, last=None, everything=True), sign)
+        )
+        _insert_delta(session, _last_moves(old=NO_US, new=np.last_us, sign=sign))
+        session.execute(update(_DELTA).values(country=country))
+        _apply_delta(session, site=False, spans_shrink=sign < 0, without_user=user_id)
+
+
+# -- applying deltas --------------------------------------------------------------------------
+
+
+def _grouped_delta(model: type[ChartCount] | type[CountryChartCount]) -> Any:
+    d = _DELTA.c
+    by_country = model is CountryChartCount
+    keys: list[Any] = [d.level, d.grain, d.bucket, d.item_id]
+    if by_country:
+        keys.insert(0, d.country)
+    return (
+        select(
+            *keys,
+            func.sum(d.plays).label("plays"),
+            func.sum(d.listeners).label("listeners"),
+            func.sum(d.lasts).label("lasts"),
+            func.min(d.first_us).label("first_us"),
+            func.max(d.last_us).label("last_us"),
+        )
+        .where(d.country.is_not(None) if by_country else true())
+        .group_by(*keys)
+        .subquery("rows")
+    )
+
+
+def _apply_delta(
+    session: Session,
+    *,
+    site: bool = True,
+    spans_shrink: bool = False,
+    without_user: int | None = None,
+) -> None:
+    """Add ``_DELTA`` to the rollup rows (site-wide: summed over countries; and per
+    country), their buckets' totals and thresholds, and the items' last plays; rows left
+    without plays are deleted. ``spans_shrink``: plays were taken away, so first and last
+    plays are looked up again where they may have been among them (``without_user``: not
+    counting that user's plays, who is leaving the country)."""
+    for model in _MODELS if site else (CountryChartCount,):
+        rows = _grouped_delta(model)
+        _add_sizes(session, rows, model)
+        _move_item_lasts(session, rows, model)
+        _upsert_rows(session, rows, model)
+        if spans_shrink:
+            _respan(session, rows, model, without_user)
+        _drop_empty(session, rows, model)
+
+
+def _scope(rows: Any, model: type[ChartCount] | type[CountryChartCount]) -> Any:
+    return rows.c.country if model is CountryChartCount else literal(SITE)
+
+
+def _add_sizes(
+    session: Session, rows: Any, model: type[ChartCount] | type[CountryChartCount]
+) -> None:
+    """Bucket totals: plays, and the threshold above which rows are head."""
+    sizes = ChartSize.__table__
+    keys = [_scope(rows, model), rows.c.level, rows.c.grain, rows.c.bucket]
+    plays = func.sum(rows.c.plays)
+    added = (
+        select(*keys, plays, literal(0), int_div(greatest(plays, literal(0)), HEAD_SHARE))
+        .where(true())
+        .group_by(*keys)
+        .having(plays != 0)
+    )
+    names = ["country", "level", "grain", "bucket", "plays", "item_lasts", "tau"]
+    total = sizes.c.plays + _excluded(session, sizes, "plays")
+    session.execute(
+        _upsert(session, sizes)
+        .from_select(names, added)
+        .on_conflict_do_update(
+            index_elements=names[:4],
+            set_={
+                "plays": total,
+                "tau": greatest(sizes.c.tau, int_div(greatest(total, literal(0)), HEAD_SHARE)),
+            },
+        )
+    )
+
+
+def _move_item_lasts(
+    session: Session, rows: Any, model: type[ChartCount] | type[CountryChartCount]
+) -> None:
+    """Before plays are added to the ``all`` rows: items whose last play moves later leave
+    the ``item_lasts`` of their old last play's buckets for the new one's."""
+    table = model.__table__
+    t = table.c
+    on = [t[n] == rows.c[n] for n in _key_names(model)]
+    moved = (
+        select(
+            _scope(rows, model).label("country"),
+            rows.c.level,
+            t.last_us.label("old"),
+            rows.c.last_us.label("new"),
+        )
+        .select_from(rows.outerjoin(table, and_(*on)))
+        .where(
+            rows.c.grain == Grain.ALL.value,
+            rows.c.plays > 0,
+            or_(t.last_us.is_(None), rows.c.last_us > t.last_us),
+        )
+    )
+    _shift_item_lasts(session, moved)
+
+
+def _shift_item_lasts(session: Session, moved: Any) -> None:
+    """``moved``: a select of (country, level, old, new) last plays of items (NULL: none);
+    one item less in every grain's bucket of ``old``, one more in ``new``'s."""
+    _temp(session, _MOVED)
+    session.execute(_MOVED.insert().from_select(["country", "level", "old", "new"], moved))
+    m = _MOVED.c
+    _days(session, select(_day_of(m.old)).union(select(_day_of(m.new))))
+    parts = []
+    for when, sign in ((m.old, -1), (m.new, 1)):
+        days = _DAYS.alias("days")
+        parts.append(
+            select(m.country, m.level, days.c.grain, days.c.bucket, literal(sign).label("n"))
+            .select_from(_MOVED.join(days, days.c.day == _day_of(when)))
+            .where(when.is_not(None))
+        )
+    shifts = union_all(*parts).subquery("shifts")
+    keys = [shifts.c.country, shifts.c.level, shifts.c.grain, shifts.c.bucket]
+    total = func.sum(shifts.c.n)
+    rows = (
+        select(*keys, literal(0), total, literal(0))
+        .where(true())
+        .group_by(*keys)
+        .having(total != 0)
+    )
+    names = ["country", "level", "grain", "bucket", "plays", "item_lasts", "tau"]
+    sizes = ChartSize.__table__
+    session.execute(insert_adding(session, sizes, names[:4], "item_lasts").from_select(names, rows))
+
+
+def _upsert_rows(
+    session: Session, rows: Any, model: type[ChartCount] | type[CountryChartCount]
+) -> None:
+    table = model.__table__
+    t = table.c
+    sizes = ChartSize.__table__.c
+
+    def tau_of(scope: Any, level: Any, grain: Any, bucket: Any) -> Any:
+        found = (
+            select(sizes.tau)
+            .where(
+                sizes.country == scope,
+                sizes.level == level,
+                sizes.grain == grain,
+                sizes.bucket == bucket,
+            )
+            .scalar_subquery()
+        )
+        return func.coalesce(found, 0)
+
+    key_names = _key_names(model)
+    key_cols = [rows.c[n] for n in key_names]
+    names = key_names + ["plays", "listeners", "lasts", "first_us", "last_us", "head"]
+    source = (
+        select(
+            *key_cols,
+            rows.c.plays,
+            rows.c.listeners,
+            rows.c.lasts,
+            rows.c.first_us,
+            rows.c.last_us,
+            rows.c.plays > tau_of(_scope(rows, model), rows.c.level, rows.c.grain, rows.c.bucket),
+        )
+        .where(true())
+        # In key order: the index is walked once, and concurrent folds lock alike.
+        .order_by(*key_cols)
+    )
+    plays = t.plays + _excluded(session, table, "plays")
+    row_scope = t.country if model is CountryChartCount else literal(SITE)
+    session.execute(
+        _upsert(session, table)
+        .from_select(names, source)
+        .on_conflict_do_update(
+            index_elements=key_names,
+            set_={
+                "plays": plays,
+                "listeners": t.listeners + _excluded(session, table, "listeners"),
+                "lasts": t.lasts + _excluded(session, table, "lasts"),
+                "first_us": least(t.first_us, _excluded(session, table, "first_us")),
+                "last_us": greatest(t.last_us, _excluded(session, table, "last_us")),
+                "head": or_(t.head, plays > tau_of(row_scope, t.level, t.grain, t.bucket)),
+            },
+        )
+    )
+
+
+def _respan(
+    session: Session,
+    rows: Any,
+    model: type[ChartCount] | type[CountryChartCount],
+    without_user: int | None,
+) -> None:
+    """After plays were taken away: look up the first and last remaining play of the rows
+    that may have lost theirs (coarser than a day), and move the items whose last play
+    changed in ``item_lasts``; rows left without plays take their item's last play away."""
+    table = model.__table__
+    t = table.c
+    key_names = _key_names(model)
+    on = and_(*(t[n] == rows.c[n] for n in key_names))
+    touched = list(
+        session.execute(
+            select(*(t[n] for n in key_names), t.first_us, t.last_us)
+            .select_from(rows.join(table, on))
+            .where(
+                rows.c.grain != Grain.DAY.value,
+                rows.c.plays < 0,
+                t.plays > 0,
+                or_(rows.c.first_us <= t.first_us, rows.c.last_us >= t.last_us),
+            )
+        ).all()
+    )
+    through = _counted_through(session)
+    moved: list[tuple[str, str, int | None, int | None]] = []
+    for row in touched:
+        keys = dict(zip(key_names, row[: len(key_names)], strict=True))
+        old_first, old_last = row[-2], row[-1]
+        first, last = _row_span(session, model, keys, through, without_user)
+        if (first, last) != (old_first, old_last):
+            where = [t[n] == v for n, v in keys.items()]
+            session.execute(update(table).where(*where).values(first_us=first, last_us=last))
+        if keys["grain"] == Grain.ALL.value and last != old_last:
+            moved.append((keys.get("country", SITE), keys["level"], old_last, last))
+    gone = (
+        select(
+            _scope(rows, model).label("country"),
+            t.level,
+            t.last_us.label("old"),
+            NO_US.label("new"),
+        )
+        .select_from(rows.join(table, on))
+        .where(rows.c.grain == Grain.ALL.value, t.plays <= 0)
+    )
+    parts: list[Any] = [gone]
+    parts += [
+        select(
+            literal(country).label("country"),
+            literal(level).label("level"),
+            literal(old, BigInteger()).label("old"),
+            literal(new, BigInteger()).label("new"),
+        )
+        for country, level, old, new in moved
+    ]
+    _shift_item_lasts(session, union_all(*parts))
+
+
+def _row_span(
     session: Session,
     model: type[ChartCount] | type[CountryChartCount],
-    sign: int,
-    *,
-    grains: Sequence[Grain] = GRAINS,
-    new_rows: bool = False,
-) -> None:
-    """Add the daily table's plays (times ``sign``) to the model's rows in ``grains``; rows a
-    subtraction leaves at zero are deleted (a row exists only for an item played in it).
-    ``new_rows``: none of the rows exists yet (a rebuild), so they are plainly inserted."""
-    table = model.__table__
-    names = _columns(model)
-    by_country = model is CountryChartCount
-    daily = _DAILY.c
-    buckets: dict[Grain, Any] = {
-        Grain.DAY: date_day(daily.day),
-        Grain.MONTH: date_month(daily.day),
-        Grain.YEAR: date_year(daily.day),
-        Grain.ALL: None,
-    }
-    for grain in grains:
-        bucket = buckets[grain]
-        groups: list[Any] = [daily.level, daily.item_id] + ([bucket] if bucket is not None else [])
-        if by_country:
-            groups.insert(0, daily.country)
-        rows = (
-            select(
-                *([daily.country] if by_country else []),
-                daily.level,
-                literal(grain.value).label("grain"),
-                (bucket if bucket is not None else literal(0)).label("bucket"),
-                daily.item_id,
-                (func.sum(daily.plays) * sign).label("plays"),
-            )
-            .where(daily.country.is_not(None) if by_country else true())
-            .group_by(*groups)
-            # In key order: the index is walked once, and concurrent folds lock alike.
-            .order_by(
-                *([daily.country] if by_country else []),
-                daily.level,
-                *([bucket] if bucket is not None else []),
-                daily.item_id,
-            )
-        )
-        if new_rows:
-            session.execute(table.insert().from_select(names, rows))  # type: ignore[attr-defined]
-            continue
-        stmt = insert_adding(session, table, names[:-1], "plays").from_select(names, rows)
-        session.execute(stmt)
-        if sign < 0:
-            keys = tuple_(*(table.c[n] for n in names[:-1]))
-            touched = rows.with_only_columns(*(rows.selected_columns[n] for n in names[:-1]))
-            session.execute(delete(model).where(model.plays == 0, keys.in_(touched)))
-
-
-def _sum_up(
-    session: Session, model: type[ChartCount] | type[CountryChartCount], source: Grain
-) -> None:
-    """Insert the rows of the grain above ``source`` (a year from its months, ``all`` from the
-    years), summed from the ``source`` rows (a rebuild, when none of them exists yet)."""
-    table = model.__table__
-    names = _columns(model)
-    grain, bucket = (
-        (Grain.YEAR, FIRST_YEAR + model.bucket // 12)
-        if source is Grain.MONTH
-        else (Grain.ALL, literal(0))
-    )
-    keys = [model.level, model.item_id] + ([bucket] if source is Grain.MONTH else [])
+    keys: dict[str, Any],
+    through: int,
+    without_user: int | None,
+) -> tuple[int | None, int | None]:
+    """The first and last counted play of one rollup row, from the log."""
+    level = Kind(keys["level"])
+    played = children_of(level, lambda target: target == keys["item_id"]).subquery()
+    where: list[ColumnElement[bool]] = [
+        Play.item_id.in_(select(played.c.item_id)),
+        Play.id <= through,
+    ]
+    days = bucket_days(Grain(keys["grain"]), keys["bucket"])
+    if days is not None:
+        where += [Play.played_at >= day_start(days[0]), Play.played_at < day_start(days[1])]
+    micros = utc_micros(Play.played_at)
+    stmt = select(func.min(micros), func.max(micros)).where(*where)
     if model is CountryChartCount:
-        keys.insert(0, CountryChartCount.country)
-    rows = (
-        select(
-            *([CountryChartCount.country] if model is CountryChartCount else []),
-            model.level,
-            literal(grain.value).label("grain"),
-            bucket.label("bucket"),
-            model.item_id,
-            func.sum(model.plays).label("plays"),
+        stmt = stmt.join(User, User.id == Play.user_id).where(User.country == keys["country"])
+    if without_user is not None:
+        stmt = stmt.where(Play.user_id != without_user)
+    first, last = session.execute(stmt).one()
+    return first, last
+
+
+def _drop_empty(
+    session: Session, rows: Any, model: type[ChartCount] | type[CountryChartCount]
+) -> None:
+    """Delete the rows of ``rows``' keys left without plays (a row exists only for an item
+    played in its bucket)."""
+    table = model.__table__
+    names = _key_names(model)
+    keys = tuple_(*(table.c[n] for n in names))
+    touched = select(*(rows.c[n] for n in names)).where(rows.c.plays < 0)
+    session.execute(delete(table).where(table.c.plays <= 0, keys.in_(touched)))
+
+
+# -- catalogue changes --------------------------------------------------------------------------
+
+
+def _add_plays(session: Session, where: Sequence[ColumnElement[bool]], sign: int) -> None:
+    """Add (or take away) the plays matching ``where`` to the play counts only; rows are kept
+    even at zero (``_drop_empty_touched`` clears them once the change is done), and the
+    rows plays are taken from are noted in ``_TOUCHED``."""
+    _fill_pair_days(session, where)
+    names = [c.name for c in _PD.columns]
+    noted = _BEFORE if sign < 0 else _AFTER
+    session.execute(noted.insert().from_select(names, select(_PD)))
+    _temp(session, _DELTA)
+    news = _new_buckets(first=None, last=None, everything=True)
+    _insert_delta(session, _bucket_delta(news, sign, listeners=False, spans=False))
+    for model in _MODELS:
+        rows = _grouped_delta(model)
+        _add_sizes(session, rows, model)
+        _upsert_rows(session, rows, model)
+        if sign < 0:
+            names = _key_names(model)
+            country = [rows.c.country] if model is CountryChartCount else [NO_COUNTRY]
+            session.execute(
+                _TOUCHED.insert().from_select(
+                    ["country", "level", "grain", "bucket", "item_id"],
+                    select(*country, *(rows.c[n] for n in names if n != "country")),
+                )
+            )
+
+
+def _recount_changed(session: Session, through: int) -> None:
+    """After a catalogue change: the chart items whose share of the affected plays is not
+    what it was (a track merged away and the one it went into, an album that gained a track)
+    get their listeners, first and last plays and pairs recounted from the log. The others
+    count the very same plays as before."""
+    names = [c.name for c in _PD.columns]
+    before = select(*(_BEFORE.c[n] for n in names))
+    after = select(*(_AFTER.c[n] for n in names))
+    targets: set[tuple[str, int]] = set()
+    for left, right in ((before, after), (after, before)):
+        changed = left.except_(right).subquery("changed")
+        rows = session.execute(select(changed.c.level, changed.c.item_id).distinct())
+        targets.update((str(level), int(item)) for level, item in rows)
+    if targets:
+        recount(session, sorted(targets), through)
+
+
+def recount(session: Session, targets: Sequence[tuple[str, int]], through: int) -> None:
+    """Recount the listeners, lasts, first and last plays of the rows of ``targets`` ((level,
+    item id)) and the items' last plays and pairs, from the counted plays (ids up to
+    ``through``). Their play counts must be right already. The rows looked at are those the
+    plays fall in and those ``_TOUCHED`` names."""
+    _temp(session, _RECOUNT)
+    session.execute(_RECOUNT.insert(), [{"level": lv, "target_id": t} for lv, t in targets])
+    rc = _RECOUNT.c
+    for level in sorted({lv for lv, _t in targets}):
+        mine = select(rc.target_id).where(rc.level == level)
+        played = children_of(Kind(level), lambda target: target.in_(mine)).subquery("played")
+        batch = (
+            select(Play.item_id, Play.played_at, Play.user_id)
+            .where(Play.item_id.in_(select(played.c.item_id)), Play.id <= through)
+            .cte("batch")
         )
-        .where(model.grain == source)
-        .group_by(*keys)
+        _fill_pair_days(session, [], batch=batch)
+        pd = _PD.c
+        session.execute(delete(_PD).where(or_(pd.level != level, pd.item_id.not_in(mine))))
+        _fill_pairs(session, with_stored=False)
+        _temp(session, _DELTA)
+        _insert_delta(
+            session, _bucket_delta(_new_buckets(first=None, last=None, everything=True), 1)
+        )
+        np = _NP.c
+        _insert_delta(session, _last_moves(old=NO_US, new=np.last_us))
+        for model in _MODELS:
+            _recount_rows(session, model, level, mine)
+        pair = ChartPair.__table__
+        session.execute(delete(pair).where(pair.c.level == level, pair.c.item_id.in_(mine)))
+        session.execute(
+            pair.insert().from_select(
+                ["level", "item_id", "user_id", "first_us", "last_us"],
+                select(np.level, np.item_id, np.user_id, np.first_us, np.last_us),
+            )
+        )
+
+
+def _recount_rows(
+    session: Session, model: type[ChartCount] | type[CountryChartCount], level: str, mine: Any
+) -> None:
+    """Set the listener columns of ``model``'s rows of the items ``mine`` (of ``level``) to
+    ``_DELTA``'s, and their items' last plays in ``item_lasts``."""
+    table = model.__table__
+    t = table.c
+    names = _key_names(model)
+    rows = _grouped_delta(model)
+    tc = _TOUCHED.c
+    touched_keys = select(
+        *(tc[n] for n in names if n != "country"),
+    ).where(tc.level == level, tc.item_id.in_(mine))
+    if model is CountryChartCount:
+        touched_keys = select(*(tc[n] for n in names)).where(
+            tc.level == level, tc.item_id.in_(mine), tc.country.is_not(None)
+        )
+    else:
+        touched_keys = touched_keys.where(tc.country.is_(None))
+    keys = tuple_(*(t[n] for n in names))
+    delta_keys = select(*(rows.c[n] for n in names))
+    theirs = and_(t.level == level, keys.in_(union(touched_keys, delta_keys)))
+    scope = (t.country if model is CountryChartCount else literal(SITE)).label("country")
+    _shift_item_lasts(
+        session,
+        select(scope, t.level, t.last_us.label("old"), NO_US.label("new")).where(
+            theirs, t.grain == Grain.ALL.value
+        ),
     )
-    session.execute(table.insert().from_select(names, rows))  # type: ignore[attr-defined]
+    session.execute(
+        update(table).where(theirs).values(listeners=0, lasts=0, first_us=None, last_us=None)
+    )
+    values = ["listeners", "lasts", "first_us", "last_us"]
+    session.execute(
+        _upsert(session, table)
+        .from_select(
+            names + ["plays", *values, "head"],
+            select(
+                *(rows.c[n] for n in names),
+                literal(0),
+                *(rows.c[v] for v in values),
+                literal(False),
+            ).where(true()),
+        )
+        .on_conflict_do_update(
+            index_elements=names,
+            set_={v: _excluded(session, table, v) for v in values},
+        )
+    )
+    _shift_item_lasts(
+        session,
+        select(scope, t.level, NO_US.label("old"), t.last_us.label("new")).where(
+            theirs, t.grain == Grain.ALL.value, t.plays > 0
+        ),
+    )
+
+
+def _drop_empty_touched(session: Session) -> None:
+    """Delete the rows a catalogue change left without plays."""
+    tc = _TOUCHED.c
+    for model in _MODELS:
+        table = model.__table__
+        names = _key_names(model)
+        keys = tuple_(*(table.c[n] for n in names))
+        if model is CountryChartCount:
+            touched = select(*(tc[n] for n in names)).where(tc.country.is_not(None))
+        else:
+            touched = select(*(tc[n] for n in names)).where(tc.country.is_(None))
+        scope = (table.c.country if model is CountryChartCount else literal(SITE)).label("country")
+        empty = and_(table.c.plays <= 0, keys.in_(touched))
+        _shift_item_lasts(
+            session,
+            select(scope, table.c.level, table.c.last_us.label("old"), NO_US.label("new")).where(
+                empty, table.c.grain == Grain.ALL.value
+            ),
+        )
+        session.execute(delete(table).where(empty))
+
+
+# -- helpers ------------------------------------------------------------------------------------
+
+
+def _pair_span(level: Kind, target: Any, user: Any, through: int) -> tuple[Any, Any]:
+    """Scalar subqueries: the first and last counted play (microseconds) of a pair."""
+    played = children_of(level, lambda t: t == target).subquery()
+    where = [
+        Play.user_id == user,
+        Play.item_id.in_(select(played.c.item_id)),
+        Play.id <= through,
+    ]
+    micros = utc_micros(Play.played_at)
+    return (
+        select(func.min(micros)).where(*where).scalar_subquery(),
+        select(func.max(micros)).where(*where).scalar_subquery(),
+    )
+
+
+def _levels_in(session: Session, table: Table) -> list[str]:
+    return sorted(session.scalars(select(table.c.level).distinct()))
+
+
+def _key_names(model: type[ChartCount] | type[CountryChartCount]) -> list[str]:
+    return [c.name for c in model.__table__.primary_key.columns]  # type: ignore[attr-defined]
+
+
+def _upsert(session: Session, table: Any) -> Any:
+    name = session.get_bind().dialect.name
+    return (postgresql.insert if name == "postgresql" else sqlite.insert)(table)
+
+
+def _excluded(session: Session, table: Any, column: str) -> Any:
+    return _upsert(session, table).excluded[column]
 
 
 def _affected(session: Session, item_ids: Sequence[int]) -> list[int]:
@@ -562,29 +1428,6 @@ def _affected(session: Session, item_ids: Sequence[int]) -> list[int]:
             session.scalars(select(ItemCredit.item_id).where(ItemCredit.credited_id.in_(chunk)))
         )
     return sorted(found)
-
-
-def _month_starts(first: datetime, last: datetime) -> list[datetime]:
-    """The UTC month starts from the one holding ``first`` to the one after ``last``."""
-    month = first.year * 12 + first.month - 1
-    stop = last.year * 12 + last.month
-    return [datetime(m // 12, m % 12 + 1, 1, tzinfo=UTC) for m in range(month, stop + 1)]
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _columns(model: type[ChartCount] | type[CountryChartCount]) -> list[str]:
-    """The key columns, then ``plays``."""
-    return [c.name for c in model.__table__.primary_key.columns] + ["plays"]  # type: ignore[attr-defined]
-
-
-def _reorder(rows: Select[Any], names: list[str]) -> Select[Any]:
-    """The same rows with their columns in the order of ``names``. (The ``WHERE`` keeps
-    SQLite from reading the upsert's ``ON CONFLICT`` as a join constraint.)"""
-    sub = rows.subquery("counted")
-    return select(*(sub.c[name] for name in names)).where(true())
 
 
 def _chunks(ids: Sequence[int]) -> Iterator[Sequence[int]]:

@@ -29,6 +29,7 @@ from tastegraph.catalog.kinds import Kind
 from tastegraph.catalog.matching import identity
 from tastegraph.catalog.models import Item, ItemTag, Tag
 from tastegraph.ingest.models import Play
+from tastegraph.stats.charts import SiteChart
 from tastegraph.stats.levels import played_for, target_for
 from tastegraph.stats.models import ChartCount, ChartState, CountryChartCount, Grain
 from tastegraph.stats.periods import Window, week_starts
@@ -85,6 +86,8 @@ class StatsService:
         its edges (``spans.py``); listeners are counted for the page's items only, from the
         plays (over a long period the slow part: ``listeners=False`` leaves them out).
         """
+        if user is None and tag is None:
+            return self._site_chart(level, window, country, limit, offset, listeners)
         tag_ids = None
         if tag is not None:
             tag_ids = (
@@ -99,6 +102,19 @@ class StatsService:
         )
         if counted is None:
             return Chart(entries=[], total=0, window=window)
+        rows, total = self._page(counted, limit, offset)
+        ids = [item for item, _plays in rows]
+        counts: dict[int, int] = {}
+        if user is not None:
+            counts = dict.fromkeys(ids, 1)
+        elif listeners:
+            counts = self._listeners(level, ids, window, country)
+        return self._entries(rows, total, counts if listeners else None, offset, window)
+
+    def _page(
+        self, counted: Subquery, limit: int, offset: int
+    ) -> tuple[list[tuple[int, int]], int]:
+        """A page of (item, plays) of a full count, and how many items it has."""
         page = (
             select(counted.c.item_id, counted.c.plays, func.count().over().label("total"))
             .order_by(counted.c.plays.desc(), counted.c.item_id)
@@ -107,27 +123,79 @@ class StatsService:
         )
         rows = self.session.execute(page).all()
         if rows:
-            total = rows[0].total
+            total = int(rows[0].total)
         else:
             total = self.session.scalar(select(func.count()).select_from(counted)) or 0
-        ids = [r.item_id for r in rows]
-        counts: dict[int, int] = {}
-        if user is not None:
-            counts = dict.fromkeys(ids, 1)
-        elif listeners:
-            counts = self._listeners(level, ids, window, country)
-        items = self._items(ids)
+        return [(int(r.item_id), int(r.plays)) for r in rows], total
+
+    def _entries(
+        self,
+        rows: list[tuple[int, int]],
+        total: int,
+        counts: dict[int, int] | None,
+        offset: int,
+        window: Window | None,
+    ) -> Chart:
+        items = self._items([item for item, _plays in rows])
         entries = [
             ChartEntry(
-                item=items[r.item_id],
-                plays=r.plays,
-                listeners=counts.get(r.item_id, 0) if listeners else None,
+                item=items[item],
+                plays=plays,
+                listeners=counts.get(item, 0) if counts is not None else None,
                 rank=offset + i + 1,
             )
-            for i, r in enumerate(rows)
-            if r.item_id in items
+            for i, (item, plays) in enumerate(rows)
+            if item in items
         ]
         return Chart(entries=entries, total=total, window=window)
+
+    def _site_chart(
+        self,
+        level: Kind,
+        window: Window | None,
+        country: str | None,
+        limit: int,
+        offset: int,
+        listeners: bool,
+    ) -> Chart:
+        """A site-wide or geo chart from the rollups (``charts.SiteChart``): its top items,
+        how many there are and their listeners, each from a few rows where it can; summed in
+        full where it cannot. Read again if the rollups changed meanwhile (PostgreSQL reads
+        each statement afresh)."""
+        start, end = (window.start, window.end) if window is not None else (None, None)
+        settled = self.session.get_bind().dialect.name != "postgresql"
+        for attempt in range(3):
+            state = SiteChart.read_state(self.session)
+            if state is None:
+                return Chart(entries=[], total=0, window=window)
+            roomy_sorts(self.session)
+            chart = SiteChart(self.session, level, start, end, country, state)
+            top = chart.top(offset + limit)
+            total: int | None
+            if top is None:
+                counted = self._site_counts(level, window, country, None)
+                if counted is None:
+                    return Chart(entries=[], total=0, window=window)
+                rows, total = self._page(counted, limit, offset)
+            else:
+                rows = top[offset : offset + limit]
+                total = chart.total()
+                if total is None:
+                    counted = self._site_counts(level, window, country, None)
+                    total = (
+                        self.session.scalar(select(func.count()).select_from(counted)) or 0
+                        if counted is not None
+                        else 0
+                    )
+            ids = [item for item, _plays in rows]
+            counts: dict[int, int] | None = None
+            if listeners:
+                counts = chart.listeners(ids)
+                if counts is None:
+                    counts = self._listeners(level, ids, window, country)
+            if settled or attempt == 2 or SiteChart.version(self.session) == state.version:
+                return self._entries(rows, total, counts, offset, window)
+        raise AssertionError("unreachable")
 
     def _user_counts(
         self,

@@ -74,6 +74,32 @@ def year_first_day(year: int) -> int:
     return (date(year, 1, 1) - EPOCH_DAY).days
 
 
+def bucket_of(grain: Grain, day: int) -> int:
+    """The bucket of a grain holding a day (see ``Grain``)."""
+    if grain is Grain.DAY:
+        return day
+    if grain is Grain.ALL:
+        return 0
+    if grain is Grain.YEAR:
+        return year_of(day)
+    return month_number(day) // _MONTHS[grain]
+
+
+def bucket_days(grain: Grain, bucket: int) -> tuple[int, int] | None:
+    """The days [first, stop) of a bucket; None for ``all``, which has no bounds."""
+    if grain is Grain.DAY:
+        return bucket, bucket + 1
+    if grain is Grain.ALL:
+        return None
+    if grain is Grain.YEAR:
+        return year_first_day(bucket), year_first_day(bucket + 1)
+    months = _MONTHS[grain]
+    return month_first_day(bucket * months), month_first_day((bucket + 1) * months)
+
+
+_MONTHS = {Grain.MONTH: 1, Grain.QUARTER: 3, Grain.HALF: 6}
+
+
 class _Planner:
     def __init__(self, extent: Extent) -> None:
         self.first = extent.first

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Integer, Table, text
+from sqlalchemy import BigInteger, Integer, Table, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
@@ -203,3 +203,108 @@ def roomy_sorts(session: Session, megabytes: int = 64) -> None:
     thousands of rows). Nothing on SQLite."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text(f"SET LOCAL work_mem = '{int(megabytes)}MB'"))
+
+
+class utc_micros(FunctionElement[int]):  # noqa: N801
+    """Microseconds since 1970-01-01 of a UTC datetime column, as an exact integer."""
+
+    type = BigInteger()
+    inherit_cache = True
+
+
+# SQLite's text is 'YYYY-MM-DD HH:MM:SS.ffffff' (SQLAlchemy always writes the microseconds).
+@compiles(utc_micros, "sqlite")
+def _utc_micros_sqlite(element: utc_micros, compiler: Any, **kw: Any) -> str:
+    arg = compiler.process(element.clauses, **kw)
+    return (
+        f"(CAST(strftime('%s', {arg}) AS INTEGER) * 1000000"
+        f" + CAST(substr({arg}, 21, 6) AS INTEGER))"
+    )
+
+
+@compiles(utc_micros, "postgresql")
+def _utc_micros_postgresql(element: utc_micros, compiler: Any, **kw: Any) -> str:
+    return (
+        f"CAST(extract(epoch FROM {compiler.process(element.clauses, **kw)}) * 1000000 AS BIGINT)"
+    )
+
+
+class day_date(FunctionElement[Any]):  # noqa: N801
+    """The date of a day number (days since 1970-01-01), as ``utc_date`` gives it: what the
+    ``date_*`` functions take."""
+
+    inherit_cache = True
+
+
+@compiles(day_date, "sqlite")
+def _day_date_sqlite(element: day_date, compiler: Any, **kw: Any) -> str:
+    return f"date({compiler.process(element.clauses, **kw)} * 86400, 'unixepoch')"
+
+
+@compiles(day_date, "postgresql")
+def _day_date_postgresql(element: day_date, compiler: Any, **kw: Any) -> str:
+    return f"(DATE '1970-01-01' + CAST({compiler.process(element.clauses, **kw)} AS INTEGER))"
+
+
+class least(FunctionElement[Any]):  # noqa: N801
+    """The smaller of two values, either of which may be NULL (then the other one)."""
+
+    inherit_cache = True
+
+    def __init__(self, left: Any, right: Any) -> None:
+        super().__init__(left, right)
+        self.type = left.type
+
+
+class greatest(FunctionElement[Any]):  # noqa: N801
+    """The larger of two values, either of which may be NULL (then the other one)."""
+
+    inherit_cache = True
+
+    def __init__(self, left: Any, right: Any) -> None:
+        super().__init__(left, right)
+        self.type = left.type
+
+
+def _pair(element: FunctionElement[Any], compiler: Any, **kw: Any) -> tuple[str, str]:
+    left, right = list(element.clauses)
+    return compiler.process(left, **kw), compiler.process(right, **kw)
+
+
+# SQLite's two-argument min() and max() are NULL when either argument is; PostgreSQL's LEAST
+# and GREATEST skip NULLs.
+@compiles(least, "sqlite")
+def _least_sqlite(element: least, compiler: Any, **kw: Any) -> str:
+    a, b = _pair(element, compiler, **kw)
+    return f"coalesce(min({a}, {b}), {a}, {b})"
+
+
+@compiles(greatest, "sqlite")
+def _greatest_sqlite(element: greatest, compiler: Any, **kw: Any) -> str:
+    a, b = _pair(element, compiler, **kw)
+    return f"coalesce(max({a}, {b}), {a}, {b})"
+
+
+@compiles(least, "postgresql")
+def _least_postgresql(element: least, compiler: Any, **kw: Any) -> str:
+    a, b = _pair(element, compiler, **kw)
+    return f"LEAST({a}, {b})"
+
+
+@compiles(greatest, "postgresql")
+def _greatest_postgresql(element: greatest, compiler: Any, **kw: Any) -> str:
+    a, b = _pair(element, compiler, **kw)
+    return f"GREATEST({a}, {b})"
+
+
+class int_div(FunctionElement[int]):  # noqa: N801
+    """``a / b`` of two non-negative integers, rounded down, on both backends."""
+
+    type = BigInteger()
+    inherit_cache = True
+
+
+@compiles(int_div)
+def _int_div(element: int_div, compiler: Any, **kw: Any) -> str:
+    a, b = _pair(element, compiler, **kw)
+    return f"(({a}) / ({b}))"

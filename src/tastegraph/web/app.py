@@ -20,7 +20,7 @@ from tastegraph.protocols.lastfm import api as lastfm
 from tastegraph.protocols.listenbrainz import api as listenbrainz
 from tastegraph.runtime import Runtime
 from tastegraph.stats.folder import Folder
-from tastegraph.web import errors, pages
+from tastegraph.web import errors
 from tastegraph.web.api import (
     accounts,
     catalog,
@@ -36,6 +36,9 @@ from tastegraph.web.api import (
 )
 from tastegraph.web.api import ads as ads_api
 from tastegraph.web.api import audiences as audiences_api
+from tastegraph.web.api import insights as insights_api
+from tastegraph.web.api import rights as rights_api
+from tastegraph.web.ui.install import install_ui
 
 
 class PlayBatchIn(BaseModel):
@@ -63,6 +66,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
         yield
         folder.stop()
         refresher.stop()
+        await runtime.ads.aclose()  # the ad counters' asyncio connections live on this loop
         runtime.close()
 
     app = FastAPI(
@@ -77,11 +81,13 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
     app.include_router(accounts.router)
     app.include_router(plays.router)
     app.include_router(catalog.router)
+    app.include_router(rights_api.router)
     app.include_router(progress.router)
     app.include_router(stats.router)
     app.include_router(recs.router)
     app.include_router(audiences_api.router)
     app.include_router(ads_api.router)
+    app.include_router(insights_api.router)
     app.include_router(social.router)
     app.include_router(groups.router)
     app.include_router(shouts.router)
@@ -90,7 +96,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
     app.include_router(lastfm.router)
     app.include_router(listenbrainz.router)
     app.include_router(audioscrobbler.router)
-    app.include_router(pages.router)
+    install_ui(app)  # the pages, /static and / (also the Audioscrobbler handshake)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

@@ -16,6 +16,7 @@ from tastegraph.audiences import errors as audiences
 from tastegraph.catalog import errors as catalog
 from tastegraph.errors import TastegraphError
 from tastegraph.ingest import errors as ingest
+from tastegraph.insights import errors as insights
 from tastegraph.recs import errors as recs
 from tastegraph.social import errors as social
 from tastegraph.stats import errors as stats
@@ -36,6 +37,12 @@ STATUS: dict[type[TastegraphError], int] = {
     catalog.ItemNotFound: 404,
     catalog.InvalidItemReference: 422,
     catalog.MergeRefused: 409,
+    catalog.InvalidRights: 422,
+    catalog.RightsNotFound: 404,
+    catalog.BlackoutNotFound: 404,
+    catalog.TerritoryGroupNotFound: 404,
+    catalog.TerritoryGroupInUse: 409,
+    catalog.RightsSheetRejected: 422,
     ingest.BatchTooLarge: 413,
     ingest.NoValidPlays: 422,
     ingest.InvalidPlay: 422,
@@ -66,6 +73,7 @@ STATUS: dict[type[TastegraphError], int] = {
     stats.UnsupportedLevel: 422,
     recs.InvalidRecsRequest: 422,
     recs.ModelNotTrained: 503,
+    recs.StationNotFound: 404,
     recs.ArtifactError: 503,
     recs.DatasetError: 422,
     audiences.InvalidRule: 422,
@@ -85,6 +93,8 @@ STATUS: dict[type[TastegraphError], int] = {
     ads.InvalidBidRequest: 400,
     ads.AdTokenInvalid: 404,
     ads.AdTokenExpired: 410,
+    insights.InvalidInsightsRequest: 422,
+    insights.CostNotFound: 404,
 }
 
 _HTTP_CODES = {

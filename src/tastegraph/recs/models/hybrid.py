@@ -178,6 +178,9 @@ class Hybrid(BaseModel):
         """
         return self.blend(self.score_terms(user_rows, friends_items))
 
+    def uses_friends(self) -> bool:
+        return self._param_float("friend_weight") != 0
+
     def _item_similarity(self, items: IntArray) -> FloatArray:
         rows = sparse.csr_matrix(
             (np.ones(len(items), dtype=np.float32), (np.arange(len(items)), items)),

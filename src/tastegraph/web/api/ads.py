@@ -98,7 +98,9 @@ def _primary_language(locale: str | None) -> str | None:
     return locale.split("-")[0].lower() if locale else None
 
 
-def _decide(runtime: Runtime, data: DecideIn, request: Request, token: str | None) -> Response:
+def _context(runtime: Runtime, data: DecideIn, request: Request, token: str | None) -> AdContext:
+    """The request as the engine sees it; reads the database only for a bearer token (the
+    viewer and their segments) or an item not in the engine's cache."""
     engine = runtime.ads
     if engine.placement(data.placement) is None:
         raise PlacementNotFound(f"There is no placement {data.placement!r}.")
@@ -125,7 +127,7 @@ def _decide(runtime: Runtime, data: DecideIn, request: Request, token: str | Non
     categories = frozenset(data.categories)
     if item is not None:
         categories |= item.categories
-    context = AdContext(
+    return AdContext(
         placement=data.placement,
         viewer=viewer,
         segments=segments,
@@ -137,7 +139,9 @@ def _decide(runtime: Runtime, data: DecideIn, request: Request, token: str | Non
         client=data.client,
         live=live,
     )
-    decision = engine.decide(context)
+
+
+def _respond(runtime: Runtime, request: Request, decision: Decision | None) -> Response:
     if decision is None:
         return Response(status_code=status.HTTP_204_NO_CONTENT, headers=NO_STORE)
     impression_url, click_url, _loss = _beacon_urls(_base_url(runtime, request), decision)
@@ -197,12 +201,19 @@ async def _decide_fast(request: Request) -> Response:
 
 async def _answer(runtime: Runtime, data: DecideIn, request: Request) -> Response:
     token = bearer_token(request)
-    in_memory = token is None and (not data.item_id or runtime.ads.cached_item(data.item_id))
-    if in_memory and not runtime.ads.counters.remote:
-        # Nothing to wait for (no database, no Redis): decide on the event loop.
-        return _decide(runtime, data, request, None)
-    # The database or Redis answers on another thread while the loop serves other requests.
-    return await run_in_threadpool(_decide, runtime, data, request, token)
+    engine = runtime.ads
+    in_memory = token is None and (not data.item_id or engine.cached_item(data.item_id))
+    if in_memory:
+        context = _context(runtime, data, request, None)
+    else:  # the database answers on a worker thread while the loop serves other requests
+        context = await run_in_threadpool(_context, runtime, data, request, token)
+    # Redis (one round trip) is awaited on the event loop: no worker thread, no contention
+    # for the interpreter lock between threads (see docs/ads.md, "Performance").
+    if engine.counters.remote:
+        decision = await engine.decide_async(context)
+    else:
+        decision = engine.decide(context)
+    return _respond(runtime, request, decision)
 
 
 def _verified(runtime: Runtime, token: str) -> tuple[AdToken, bool]:
@@ -221,7 +232,7 @@ def impression(token: str, runtime: RuntimeDep) -> Response:
     if not fresh:
         raise AdTokenExpired("This ad was served too long ago to count.")
     with unit_of_work(runtime, write=True) as svc:
-        record_impression(svc.session, ad, runtime.ads.clock())
+        record_impression(svc.session, runtime.ads, ad, runtime.ads.clock())
     return Response(PIXEL, media_type="image/gif", headers=NO_STORE)
 
 
@@ -306,18 +317,14 @@ async def _auction(request: Request, runtime: Runtime) -> Response:
     engine = runtime.ads
     currency = runtime.settings.ads_currency
 
-    def decide_all() -> list[tuple[Any, Decision]]:
-        bids = []
-        for imp, context in imp_contexts(bid_request, engine.index(), currency):
+    bids: list[tuple[Any, Decision]] = []
+    for imp, context in imp_contexts(bid_request, engine.index(), currency):
+        if engine.counters.remote:
+            decision = await engine.decide_async(context)
+        else:
             decision = engine.decide(context)
-            if decision is not None:
-                bids.append((imp, decision))
-        return bids
-
-    if engine.counters.remote:
-        bids = await run_in_threadpool(decide_all)
-    else:
-        bids = decide_all()
+        if decision is not None:
+            bids.append((imp, decision))
     elapsed_ms = (time.monotonic() - started) * 1000
     if bid_request.tmax and elapsed_ms > bid_request.tmax:
         for _imp, decision in bids:  # too late to be heard: give the reservations back
@@ -653,8 +660,9 @@ def report(
     creative_id: int | None = None,
     format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
 ) -> Any:
-    """Delivery: impressions, exact reach, average frequency and its distribution, clicks,
-    CTR, spend and eCPM, grouped as asked; ``format=csv`` for a CSV file."""
+    """Delivery: impressions, unique reach (HyperLogLog), average frequency and its
+    distribution, clicks, CTR, spend and eCPM, grouped as asked; ``format=csv`` for a CSV
+    file."""
     today = runtime.ads.clock().date()
     last = until or today
     first = since or last - timedelta(days=29)
@@ -672,6 +680,8 @@ def report(
             campaign_id=campaign_id,
             line_item_id=line_item_id,
             creative_id=creative_id,
+            reach=runtime.ads.reach,
+            frequency_sample=runtime.ads.frequency_sample,
         )
     if format == "csv":
         return Response(

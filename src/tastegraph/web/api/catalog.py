@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response, status
 
 from tastegraph.catalog.errors import InvalidItemReference
 from tastegraph.catalog.kinds import Domain, Kind
+from tastegraph.catalog.models import Item
 from tastegraph.catalog.schemas import (
     AliasIn,
     ExternalIdIn,
@@ -20,49 +21,79 @@ from tastegraph.catalog.schemas import (
 )
 from tastegraph.ingest.models import Sentiment
 from tastegraph.ingest.schemas import FeedbackIn, FeedbackOut
+from tastegraph.runtime import Runtime, Services
 from tastegraph.web.api.briefs import brief
-from tastegraph.web.deps import RuntimeDep, require_admin, require_user, unit_of_work
+from tastegraph.web.deps import RuntimeDep, caller, require_admin, require_user, unit_of_work
+from tastegraph.web.viewer import viewer_of
 
 router = APIRouter(prefix="/api/v1/items", tags=["catalogue"])
 
 
+_SEARCH_OVERFETCH = 4
+"""Search asks the catalogue for this many times ``limit`` so that leaving out what the
+viewer cannot watch still fills the page."""
+
+
+def _page(runtime: Runtime, svc: Services, request: Request, item: Item) -> ItemOut:
+    """An item page: in the viewer's language, with its availability where they are now."""
+    viewer = viewer_of(runtime, request, caller(svc, request, required=False))
+    return svc.catalog.describe([item], viewer)[0]
+
+
 @router.get("")
 def search_items(
+    request: Request,
     runtime: RuntimeDep,
     q: Annotated[str, Query(min_length=1, max_length=512, description="Words of the title.")],
     kind: Kind | None = None,
     domain: Domain | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    unavailable: Annotated[
+        Literal["hide", "mark"],
+        Query(
+            description="Items the viewer cannot watch or listen to in their country now: "
+            "left out (hide), or listed with available=false (mark)."
+        ),
+    ] = "hide",
 ) -> ItemPage:
-    """Search titles: exact matches first, then prefixes, then anywhere in the title."""
+    """Search titles (translated ones too): exact matches first, then prefixes, then anywhere
+    in the title. Titles come in the viewer's language where the catalogue has one."""
     with unit_of_work(runtime) as svc:
-        items = svc.catalog.search(q, kind=kind, domain=domain, limit=limit)
-        return ItemPage(items=svc.catalog.describe(items))
+        viewer = viewer_of(runtime, request, caller(svc, request, required=False))
+        if unavailable == "mark":
+            items = svc.catalog.search(q, kind=kind, domain=domain, limit=limit)
+        else:
+            found = svc.catalog.search(q, kind=kind, domain=domain, limit=limit * _SEARCH_OVERFETCH)
+            items = svc.catalog.visible(found, viewer)[:limit]
+        return ItemPage(items=svc.catalog.describe(items, viewer))
 
 
 @router.get("/by-external-id/{scheme}/{value:path}")
-def item_by_external_id(scheme: str, value: str, runtime: RuntimeDep) -> ItemOut:
+def item_by_external_id(scheme: str, value: str, request: Request, runtime: RuntimeDep) -> ItemOut:
     """Find an item by MusicBrainz, ISRC, IMDb, TMDb, TVDB or another scheme's id."""
     try:
         value = check_external_id(scheme, value)
     except ValueError as exc:
         raise InvalidItemReference(str(exc)) from None
     with unit_of_work(runtime) as svc:
-        return svc.catalog.describe([svc.catalog.by_external_id(scheme, value)])[0]
+        return _page(runtime, svc, request, svc.catalog.by_external_id(scheme, value))
 
 
 @router.post("/lookup")
-def lookup_item(ref: ItemRef, runtime: RuntimeDep) -> ItemOut:
+def lookup_item(ref: ItemRef, request: Request, runtime: RuntimeDep) -> ItemOut:
     """Find the item a description names, the way plays are matched, without creating it."""
     with unit_of_work(runtime) as svc:
-        return svc.catalog.describe([svc.catalog.lookup(ref)])[0]
+        return _page(runtime, svc, request, svc.catalog.lookup(ref))
 
 
 @router.get("/{item_id}")
-def get_item(item_id: int, runtime: RuntimeDep) -> ItemOut:
-    """An item; ids of merged items answer with the item they were merged into."""
+def get_item(item_id: int, request: Request, runtime: RuntimeDep) -> ItemOut:
+    """An item; ids of merged items answer with the item they were merged into. With
+    ``availability`` for the viewer's country now (the account's country, or the trusted
+    proxy's country header) and the title in the viewer's language (the account's locale,
+    then ``Accept-Language``) where the catalogue has one."""
     with unit_of_work(runtime) as svc:
-        return svc.catalog.describe([svc.catalog.get(item_id)])[0]
+        return _page(runtime, svc, request, svc.catalog.get(item_id))
 
 
 @router.post("/{item_id}/tags")

@@ -28,6 +28,7 @@ from tastegraph.ingest.validation import validate_plays
 from tastegraph.runtime import Runtime
 from tastegraph.web.body import read_json
 from tastegraph.web.deps import RuntimeDep, require_user, unit_of_work, view_profile
+from tastegraph.web.viewer import viewer_of
 
 router = APIRouter(prefix="/api/v1", tags=["plays"])
 
@@ -158,7 +159,9 @@ def play_history(
             until=_aware(until),
             include_incognito=own,
         )
-        briefs = svc.catalog.briefs([item for _, item, _ in rows])
+        # Plays of items unavailable where the viewer is stay listed, marked available=false.
+        viewer = viewer_of(runtime, request, profile.viewer)
+        briefs = svc.catalog.briefs([item for _, item, _ in rows], viewer)
         plays = [
             PlayOut(
                 id=play.id,

@@ -205,18 +205,48 @@ def get_station(
 
 @router.post("/users/{name}/station")
 def new_station(name: str, data: StationIn, request: Request, runtime: RuntimeDep) -> StationOut:
-    """A fresh shuffle of the caller's station (the same rules), repeatable with its seed."""
-    seed = data.seed if data.seed is not None else secrets.randbelow(2**31)
-    with unit_of_work(runtime) as svc:
+    """Start a station kept for paging (the same rules; shuffled unless ``shuffle`` is false,
+    repeatable with its seed) and get its first page. Follow ``next`` for the next page: a
+    station never plays an item twice, and the diversity rule holds across pages."""
+    seed = None
+    if data.shuffle:
+        seed = data.seed if data.seed is not None else secrets.randbelow(2**31)
+    with unit_of_work(runtime, write=True) as svc:
         user = _own(svc, request, name)
-        station = svc.recs.station(
+        station = svc.recs.start_station(
             user, data.kind, data.size, recent_days=data.recent_days, seed=seed
         )
         return _station(svc, user, station)
 
 
+@router.get("/users/{name}/station/{station_id}")
+def station_page(
+    name: str,
+    station_id: int,
+    request: Request,
+    runtime: RuntimeDep,
+    cursor: Annotated[
+        int,
+        Query(
+            ge=0,
+            description="The queue position to start from: the last page's next_cursor for a "
+            "new page (computed from your plays and feedback of this moment), an earlier one "
+            "to read a page again as it was served.",
+        ),
+    ] = 0,
+) -> StationOut:
+    """A page of one of the caller's kept stations."""
+    with unit_of_work(runtime, write=True) as svc:
+        user = _own(svc, request, name)
+        station = svc.recs.station_page(user, station_id, cursor)
+        return _station(svc, user, station)
+
+
 def _station(svc: Services, user: User, station: Station) -> StationOut:
     briefs = _briefs(svc, [e.item for e in station.entries])
+    following = None
+    if station.id is not None and station.next_cursor is not None:
+        following = f"/api/v1/users/{user.name}/station/{station.id}?cursor={station.next_cursor}"
     return StationOut(
         user=user.name,
         kind=station.kind,
@@ -225,6 +255,10 @@ def _station(svc: Services, user: User, station: Station) -> StationOut:
         seed=station.seed,
         source=station.source,
         version=station.version,
+        id=station.id,
+        cursor=station.cursor,
+        next_cursor=station.next_cursor,
+        next=following,
         queue=[
             StationEntryOut(
                 item=briefs[e.item.id], score=round(e.score, 6), known=e.known, reason=e.reason

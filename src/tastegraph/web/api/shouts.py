@@ -3,13 +3,16 @@ reports and the moderation queue; an event's live room. See docs/social.md."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response, status
-from fastapi.responses import JSONResponse
+import orjson
+from fastapi import APIRouter, Header, Query, Request, Response, status
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, StreamingResponse
 
 from tastegraph.accounts.models import User
-from tastegraph.runtime import Services
+from tastegraph.runtime import Runtime, Services
 from tastegraph.social.models import ReportStatus, ShoutTarget
 from tastegraph.social.rendering import render_html
 from tastegraph.social.schemas import (
@@ -37,6 +40,7 @@ from tastegraph.web.api.social_views import (
     user_ref,
 )
 from tastegraph.web.deps import RuntimeDep, caller, require_user, unit_of_work
+from tastegraph.web.rooms import Seen, rooms_of, shouts_json, stream_shouts, wait_for_shouts
 
 router = APIRouter(prefix="/api/v1", tags=["shouts"])
 
@@ -47,6 +51,21 @@ Since = Annotated[
     int | None,
     Query(description="Only shouts and replies newer than this id, oldest first (polling)."),
 ]
+MAX_WAIT = 30.0
+Wait = Annotated[
+    float,
+    Query(
+        ge=0,
+        le=MAX_WAIT,
+        description="With since: when nothing is new, hold the answer until something is "
+        "said or this many seconds pass (a long-poll); 0 answers at once.",
+    ),
+]
+STREAM_SECONDS = 300.0
+"""How long one event stream lasts before the client reconnects (with Last-Event-ID)."""
+HEARTBEAT_SECONDS = 15.0
+ACCESS_SECONDS = 60.0
+"""How often an open stream reads its reader's blocks again."""
 
 
 def _problem(description: str) -> dict[str, Any]:
@@ -116,20 +135,126 @@ def shout_on_wall(name: str, data: ShoutIn, request: Request, runtime: RuntimeDe
         return _post(svc, user, ShoutTarget.USER, owner.id, data)
 
 
-@router.get("/items/{item_id}/shouts")
-def item_shouts(
+def _item_read(
+    runtime: Runtime,
+    request: Request,
+    item_id: int,
+    before: int | None,
+    since: int | None,
+    limit: int,
+    *,
+    shouts: bool = True,
+) -> Seen:
+    """An item's shouts as the caller may read them, with what waiting for more needs
+    (without ``shouts``: only that, the caller's access to the room)."""
+    with unit_of_work(runtime) as svc:
+        viewer = caller(svc, request, required=False)
+        place = svc.shouts.open(viewer, ShoutTarget.ITEM, item_id)
+        high = svc.shouts.high_water(place)  # before reading: later shouts have higher ids
+        if not shouts:
+            page = ShoutPage(shouts=[], next=None, latest=since or 0)
+        elif since is not None and since < 0:  # from now on
+            page = ShoutPage(shouts=[], next=None, latest=high)
+        else:
+            url = f"/api/v1/items/{place.id}/shouts"
+            page = _read(svc, viewer, place, url, before, since, limit)
+        hidden = frozenset(svc.social.hidden_ids(viewer))
+        return Seen(page, place.id, viewer.id if viewer is not None else None, hidden, high)
+
+
+@router.get("/items/{item_id}/shouts", response_model=ShoutPage)
+async def item_shouts(
     item_id: int,
     request: Request,
     runtime: RuntimeDep,
     before: Before = None,
     since: Since = None,
     limit: Limit = 20,
-) -> ShoutPage:
-    """Shouts about an item; for an event, its live room (poll with ``since``)."""
-    with unit_of_work(runtime) as svc:
-        viewer = caller(svc, request, required=False)
-        place = svc.shouts.open(viewer, ShoutTarget.ITEM, item_id)
-        return _read(svc, viewer, place, f"/api/v1/items/{place.id}/shouts", before, since, limit)
+    wait: Wait = 0.0,
+) -> Any:
+    """Shouts about an item; for an event, its live room: poll with ``since`` (and ``wait``
+    to be answered as soon as something is said), or follow ``/shouts/stream``."""
+
+    async def read(after: int | None) -> Seen:
+        return await run_in_threadpool(_item_read, runtime, request, item_id, before, after, limit)
+
+    if since is None or not wait:
+        return (await read(since)).page
+    hub = rooms_of(request.app)
+    # A room someone already waits on answers from what it holds: only the caller's access
+    # is read here. Otherwise the database first.
+    seen = await run_in_threadpool(
+        _item_read, runtime, request, item_id, before, since, limit, shouts=False
+    )
+    room = hub.rooms.get(seen.place_id)
+    if room is None or since < room.base:
+        seen = await read(since)
+        if seen.page.shouts:
+            return seen.page
+    shown, latest = await wait_for_shouts(hub, read, seen, since, wait)
+    more = None
+    if len(shown) > limit:
+        shown = shown[:limit]
+        latest = orjson.loads(shown[-1])["id"]
+        more = page_link(f"/api/v1/items/{seen.place_id}/shouts", since=latest, limit=limit)
+    return Response(shouts_json(shown, latest, more=more), media_type="application/json")
+
+
+@router.get(
+    "/items/{item_id}/shouts/stream",
+    response_class=StreamingResponse,
+    responses={
+        200: {"description": "Server-sent events", "content": {"text/event-stream": {}}},
+        404: _problem("item_not_found"),
+    },
+)
+async def item_shout_stream(
+    item_id: int,
+    request: Request,
+    runtime: RuntimeDep,
+    since: Annotated[
+        int | None, Query(description="Start after this shout id (default: from now on).")
+    ] = None,
+    last_event_id: Annotated[str | None, Header()] = None,
+) -> StreamingResponse:
+    """A live room's shouts as they are said, as server-sent events: each ``shouts`` event
+    carries ``{"shouts": [...], "latest": id}`` (oldest first) and has ``latest`` as its
+    ``id``, so a reconnecting ``EventSource`` resumes where it stopped; ``: ping`` comments
+    keep a quiet stream open. A stream ends after five minutes; reconnect."""
+    resume = last_event_id.strip() if last_event_id else ""
+    start = since if since is not None else int(resume) if resume.isdigit() else -1
+
+    async def read(after: int | None) -> Seen:
+        return await run_in_threadpool(_item_read, runtime, request, item_id, None, after, 100)
+
+    seen = await read(start)
+
+    async def events() -> AsyncIterator[bytes]:
+        after = seen.page.latest
+        if seen.page.shouts:
+            shown = [orjson.dumps(s.model_dump(mode="json")) for s in seen.page.shouts]
+            yield _event(shown, after)
+        batches = stream_shouts(
+            rooms_of(request.app),
+            read,
+            seen,
+            after,
+            STREAM_SECONDS,
+            HEARTBEAT_SECONDS,
+            ACCESS_SECONDS,
+        )
+        async for shouts, latest in batches:
+            yield _event(shouts, latest) if shouts else b": ping\n\n"
+
+    return StreamingResponse(
+        events(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+def _event(shouts: list[bytes], latest: int) -> bytes:
+    return b"id: %d\nevent: shouts\ndata: %s\n\n" % (latest, shouts_json(shouts, latest))
 
 
 @router.post("/items/{item_id}/shouts", status_code=status.HTTP_201_CREATED, responses=_POST_ERRORS)

@@ -35,6 +35,7 @@ from tastegraph.stats.schemas import (
 )
 from tastegraph.stats.site import SiteStats
 from tastegraph.web.deps import RuntimeDep, caller, unit_of_work, view_profile
+from tastegraph.web.viewer import viewer_of
 
 router = APIRouter(prefix="/api/v1", tags=["charts"])
 
@@ -97,11 +98,14 @@ def user_chart(
     competition, team, match, outlet, programme, story) for a period or a custom range.
     Weekly charts: pass the from/to of a week from /weeks."""
     with unit_of_work(runtime) as svc:
-        owner = view_profile(svc, request, name).owner
+        profile = view_profile(svc, request, name)
+        owner = profile.owner
         zone = _zone(tz, owner.timezone)
         label, window = _window(period, start, end, zone)
         chart = svc.stats.chart(level, user=owner, window=window, limit=limit, offset=offset)
-        briefs = svc.catalog.briefs([e.item for e in chart.entries])
+        # Charts keep what was played; items the viewer cannot watch now are marked.
+        viewer = viewer_of(runtime, request, profile.viewer)
+        briefs = svc.catalog.briefs([e.item for e in chart.entries], viewer)
         return ChartOut(
             level=level,
             period=label,
@@ -119,6 +123,7 @@ def user_chart(
 @router.get("/charts/{level}")
 def site_chart(
     level: Kind,
+    request: Request,
     runtime: RuntimeDep,
     period: PeriodQuery = "7day",
     start: FromQuery = None,
@@ -155,7 +160,8 @@ def site_chart(
             offset=offset,
             listeners=listeners,
         )
-        briefs = svc.catalog.briefs([e.item for e in chart.entries])
+        viewer = viewer_of(runtime, request, caller(svc, request, required=False))
+        briefs = svc.catalog.briefs([e.item for e in chart.entries], viewer)
         return ChartOut(
             level=level,
             period=label,
@@ -175,6 +181,7 @@ def site_chart(
 @router.get("/charts/{level}/trending")
 def trending(
     level: Kind,
+    request: Request,
     runtime: RuntimeDep,
     period: Annotated[
         Period, Query(description="A rolling period: 7day, 1month ...")
@@ -187,7 +194,8 @@ def trending(
         raise InvalidPeriod("Trending needs a period with a start, such as 7day.")
     with unit_of_work(runtime) as svc:
         trends = SiteStats(svc.session).trending(level, window.start, window.end, limit=limit)
-        briefs = svc.catalog.briefs([t.item for t in trends])
+        viewer = viewer_of(runtime, request, caller(svc, request, required=False))
+        briefs = svc.catalog.briefs([t.item for t in trends], viewer)
         return [
             TrendOut(
                 item=briefs[t.item.id], plays=t.plays, previous=t.previous, rise=round(t.rise, 4)

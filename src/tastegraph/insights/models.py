@@ -1,0 +1,62 @@
+"""What the operator enters about a title (its costs) and the ad delivery attributed to titles.
+
+``title_costs`` holds a production or licence cost per title and kind, in a currency (micros,
+like ad money). ``title_ad_delivery`` is the ad delivery of the ads area seen from the content
+side: impressions, clicks and spend per UTC day, *context item* (what the viewer was watching
+when the ad was decided), line item, placement, kind of targeting and country. It is written
+next to ``ad_delivery`` when an impression or click is counted (``insights/attribution.py``), so
+its sums are exact; the viewer is never stored.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import BigInteger, Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tastegraph.storage.base import Base, BigIntPK, EnumText, UTCDateTime, utcnow
+
+
+class CostKind(StrEnum):
+    PRODUCTION = "production"
+    LICENCE = "licence"
+
+
+class TitleCost(Base):
+    """A cost the operator paid for a title: producing it, or licensing it."""
+
+    __tablename__ = "title_costs"
+    __table_args__ = (UniqueConstraint("item_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+    kind: Mapped[CostKind] = mapped_column(EnumText(CostKind, 16))
+    amount_micros: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    """ISO 4217."""
+    notes: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class TitleAdDelivery(Base):
+    """Ad delivery per day and context item (derived data: no foreign keys)."""
+
+    __tablename__ = "title_ad_delivery"
+    __table_args__ = (Index("ix_title_ad_delivery_item_id_day", "item_id", "day"),)
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    """The UTC day of the decision, as in ``ad_delivery``."""
+    item_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    line_item_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    placement_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    mode: Mapped[str] = mapped_column(String(12), primary_key=True)
+    """audience, contextual, network or house (ads/tokens.py)."""
+    country: Mapped[str] = mapped_column(String(2), primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(BigInteger)
+    advertiser_id: Mapped[int] = mapped_column(BigInteger)
+    impressions: Mapped[int] = mapped_column(BigInteger, default=0)
+    clicks: Mapped[int] = mapped_column(BigInteger, default=0)
+    spend_micros: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -1,0 +1,679 @@
+"""Site-wide and geo charts from the rollups: the top items, how many items the chart has,
+and each top item's distinct listeners, each read from a handful of rows.
+
+* **The top items.** A window is a signed sum of buckets and raw edges (``spans.plan``).
+  Every row above its bucket's threshold (``ChartSize.tau``) is marked ``head``, so an item
+  with no head row in a bucket has at most ``tau`` plays there. The head rows of the
+  window's buckets are the candidates; their exact counts are summed, and the top is certain
+  once its last entry beats what any other item could reach (the sum of the ``tau``). Where
+  it is not (a thin chart), every row of the window is summed, as a recount would.
+* **How many items.** A window that runs to the present counts the items whose last play is
+  in it: per bucket, ``ChartSize.item_lasts``, which add up. A past calendar period is one
+  UTC bucket (a month, quarter, half-year or year) shifted by the time zone: the bucket's
+  rows, give or take the items played only in the hours at either end (each row keeps its
+  first and last play, which settles whether an item has plays inside).
+* **Listeners.** The same two ways: the listeners whose last play of an item is in a window
+  to the present (``lasts``, with ``ChartPair`` for the hours at the edge), or a bucket's
+  distinct listeners (``listeners``) give or take the ones at the ends, whom the play log
+  settles one by one. Other windows count listeners from the log.
+
+Plays not folded yet are counted from the log on top. A chart read in several statements
+checks that no fold or change came in between (``ChartState.version``) and reads again if one
+did.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.orm import Session
+
+from tastegraph.accounts.models import User
+from tastegraph.catalog.kinds import Kind
+from tastegraph.ingest.models import Play
+from tastegraph.stats.levels import played_for, target_for
+from tastegraph.stats.models import (
+    ChartCount,
+    ChartPair,
+    ChartSize,
+    ChartState,
+    CountryChartCount,
+    Grain,
+)
+from tastegraph.stats.rollups import SITE, to_micros
+from tastegraph.stats.spans import (
+    Extent,
+    Piece,
+    bucket_days,
+    bucket_of,
+    day_number,
+    day_start,
+    plan,
+)
+from tastegraph.storage.dialect import no_index
+
+TOP_LIMIT = 1000
+"""Deeper pages (offset + limit) are summed in full."""
+_CALENDAR = (Grain.MONTH, Grain.QUARTER, Grain.HALF, Grain.YEAR)
+_EDGE = 86_400_000_000
+"""How far a window may start or end from a bucket's bounds to be read as that bucket (a
+day: a calendar period in any time zone)."""
+
+Model = type[ChartCount] | type[CountryChartCount]
+
+
+@dataclass(frozen=True)
+class State:
+    """What one reading of a chart relies on."""
+
+    through: int
+    version: int
+    extent: Extent
+
+
+@dataclass(frozen=True)
+class Span:
+    """[start, end) in microseconds; None: open."""
+
+    start: int | None
+    end: int | None
+
+
+class SiteChart:
+    """One site-wide or geo chart of a level in a window, inside the caller's unit of work."""
+
+    def __init__(
+        self,
+        session: Session,
+        level: Kind,
+        start: datetime | None,
+        end: datetime | None,
+        country: str | None,
+        state: State,
+    ) -> None:
+        self.session = session
+        self.level = level
+        self.start = start
+        self.end = end
+        self.country = country
+        self.state = state
+        self.model: Model = ChartCount if country is None else CountryChartCount
+        self.scope = SITE if country is None else country
+        self.pieces = plan(start, end, state.extent)
+        self._raw: dict[int, dict[int, int]] | None = None
+
+    # -- state ------------------------------------------------------------------------------
+
+    @staticmethod
+    def read_state(session: Session) -> State | None:
+        """The watermark, the rollups' version and the log's first and last play; None for
+        an empty log."""
+        row = session.execute(
+            select(
+                select(func.min(Play.played_at)).scalar_subquery(),
+                select(func.max(Play.played_at)).scalar_subquery(),
+                select(ChartState.counted_through).scalar_subquery(),
+                select(ChartState.version).scalar_subquery(),
+            )
+        ).one()
+        first, last, through, version = row
+        if first is None:
+            return None
+        return State(int(through or 0), int(version or 0), Extent(_aware(first), _aware(last)))
+
+    @staticmethod
+    def version(session: Session) -> int:
+        return int(session.scalar(select(ChartState.version)) or 0)
+
+    # -- the top items ----------------------------------------------------------------------
+
+    def top(self, k: int) -> list[tuple[int, int]] | None:
+        """The ``k`` items with most plays ((item, plays), ties by id), or None when the
+        heads cannot tell (the caller sums everything)."""
+        if k > TOP_LIMIT:
+            return None
+        raw = self._raw_counts()
+        positive = [p for p in self.pieces if p.grain is not None and p.sign > 0]
+        buckets = self._buckets(positive)
+        heads, taus = self._heads(buckets)
+        bound_others = sum(taus.values())
+        upper: dict[int, int] = {}
+        for (grain, bucket), plays_of in heads.items():
+            for item, plays in plays_of.items():
+                upper[item] = upper.get(item, 0) + plays - taus.get((grain, bucket), 0)
+        for piece_index, counts in raw.items():
+            if self.pieces_all[piece_index].sign > 0:
+                for item in counts:
+                    upper.setdefault(item, 0)
+        for piece_index, counts in raw.items():
+            if self.pieces_all[piece_index].sign > 0:
+                for item, plays in counts.items():
+                    upper[item] += plays
+        ranked = sorted(upper, key=lambda i: (-(upper[i] + bound_others), i))
+        exact: dict[int, int] = {}
+        batch = max(2 * k, 200)
+        done = 0
+        while True:
+            chunk = ranked[done : done + batch]
+            done += len(chunk)
+            exact.update(self._exact(chunk, raw))
+            found = sorted(((i, v) for i, v in exact.items() if v > 0), key=lambda e: (-e[1], e[0]))
+            rest = upper[ranked[done]] + bound_others if done < len(ranked) else 0
+            beyond = max(bound_others, rest)
+            if len(found) >= k and found[k - 1][1] > beyond:
+                return found[:k]
+            if done >= len(ranked):
+                return found[:k] if bound_others == 0 else None
+            if len(found) >= k and bound_others >= found[k - 1][1]:
+                return None
+
+    def _buckets(self, pieces: Sequence[Piece]) -> list[tuple[Grain, list[int]]]:
+        """Each piece's grain and buckets, clipped to the log's extent."""
+        first, last = day_number(self.state.extent.first), day_number(self.state.extent.last)
+        out = []
+        for piece in pieces:
+            assert piece.grain is not None
+            low = max(piece.first, bucket_of(piece.grain, first))
+            high = min(piece.last, bucket_of(piece.grain, last))
+            if piece.grain is Grain.ALL:
+                low = high = 0
+            if low <= high:
+                out.append((piece.grain, list(range(low, high + 1))))
+        return out
+
+    def _heads(
+        self, buckets: list[tuple[Grain, list[int]]]
+    ) -> tuple[dict[tuple[str, int], dict[int, int]], dict[tuple[str, int], int]]:
+        """Per bucket: the head rows (item: plays) and the threshold."""
+        if not buckets:
+            return {}, {}
+        t = self.model.__table__.c
+        s = ChartSize.__table__.c
+        heads: dict[tuple[str, int], dict[int, int]] = {}
+        taus: dict[tuple[str, int], int] = {}
+        head_parts = []
+        tau_parts = []
+        for grain, numbers in buckets:
+            head_parts.append(
+                select(t.grain, t.bucket, t.item_id, t.plays).where(
+                    *self._mine(t), t.grain == grain.value, t.bucket.in_(numbers), t.head
+                )
+            )
+            tau_parts.append(
+                select(s.grain, s.bucket, s.tau).where(
+                    s.country == self.scope,
+                    s.level == self.level.value,
+                    s.grain == grain.value,
+                    s.bucket.in_(numbers),
+                )
+            )
+        for grain, bucket, item, plays in self.session.execute(union_all(*head_parts)):
+            heads.setdefault((str(grain), int(bucket)), {})[int(item)] = int(plays)
+        for grain, bucket, tau in self.session.execute(union_all(*tau_parts)):
+            taus[(str(grain), int(bucket))] = int(tau)
+        return heads, taus
+
+    def _exact(self, items: Sequence[int], raw: dict[int, dict[int, int]]) -> dict[int, int]:
+        """The plays in the window of each of ``items``."""
+        if not items:
+            return {}
+        t = self.model.__table__.c
+        parts = []
+        for piece in self.pieces:
+            if piece.grain is None:
+                continue
+            for grain, numbers in self._buckets([piece]):
+                parts.append(
+                    select(t.item_id, (t.plays * piece.sign).label("plays")).where(
+                        *self._mine(t),
+                        t.grain == grain.value,
+                        t.bucket.in_(numbers),
+                        t.item_id.in_(list(items)),
+                    )
+                )
+        totals = dict.fromkeys(items, 0)
+        if parts:
+            rows = union_all(*parts).subquery("parts")
+            stmt = select(rows.c.item_id, func.sum(rows.c.plays)).group_by(rows.c.item_id)
+            for item, plays in self.session.execute(stmt):
+                totals[int(item)] += int(plays)
+        for piece_index, counts in raw.items():
+            sign = self.pieces_all[piece_index].sign
+            for item in items:
+                totals[item] += sign * counts.get(item, 0)
+        return totals
+
+    # -- raw pieces -------------------------------------------------------------------------
+
+    @property
+    def pieces_all(self) -> list[Piece]:
+        """The plan's pieces, then the plays after the watermark (the last one)."""
+        return [*self.pieces, Piece(1, None, start=self.start, end=self.end)]
+
+    def _raw_counts(self) -> dict[int, dict[int, int]]:
+        """Per raw piece (index into ``pieces_all``): the plays of each item of the level."""
+        if self._raw is not None:
+            return self._raw
+        parts = []
+        every = self.pieces_all
+        for index, piece in enumerate(every):
+            if piece.grain is not None:
+                continue
+            unfolded = index == len(every) - 1
+            per_item = self._raw_plays(piece.start, piece.end, unfolded=unfolded)
+            target = target_for(self.level, per_item.c.item_id)
+            parts.append(
+                target.apply(
+                    select(
+                        literal(index).label("piece"),
+                        target.column.label("item_id"),
+                        per_item.c.plays,
+                    ).select_from(per_item)
+                )
+            )
+        out: dict[int, dict[int, int]] = {}
+        rows = union_all(*parts).subquery("raw")
+        stmt = select(rows.c.piece, rows.c.item_id, func.sum(rows.c.plays)).group_by(
+            rows.c.piece, rows.c.item_id
+        )
+        for piece, item, plays in self.session.execute(stmt):
+            out.setdefault(int(piece), {})[int(item)] = int(plays)
+        self._raw = out
+        return out
+
+    def _raw_plays(self, start: datetime | None, end: datetime | None, *, unfolded: bool) -> Any:
+        """(item_id, plays) per played item in [start, end): counted plays found by time, or
+        the plays after the watermark found by id."""
+        through = self.state.through
+        if unfolded:
+            when: list[ColumnElement[bool]] = [Play.id > through]
+            at: Any = no_index(Play.played_at)
+        else:
+            when = [no_index(Play.id) <= through]
+            at = Play.played_at
+        if start is not None:
+            when.append(at >= start)
+        if end is not None:
+            when.append(at < end)
+        played_item = no_index(Play.item_id)
+        stmt = select(
+            played_item.label("item_id"), cast(func.count(), Integer).label("plays")
+        ).where(*when)
+        if self.country is not None:
+            stmt = stmt.join(User, User.id == Play.user_id).where(User.country == self.country)
+        return stmt.group_by(played_item).subquery("per_item")
+
+    def _mine(self, t: Any) -> list[ColumnElement[bool]]:
+        where = [t.level == self.level.value]
+        if self.country is not None:
+            where.insert(0, t.country == self.country)
+        return where
+
+    # -- how many items ---------------------------------------------------------------------
+
+    def total(self) -> int | None:
+        """How many items have plays in the window; None when neither way applies."""
+        if self._to_present():
+            return self._total_to_present()
+        bucket = self._calendar_bucket()
+        if bucket is not None:
+            return self._total_of_bucket(*bucket)
+        return None
+
+    def _to_present(self) -> bool:
+        """No play at or after the window's end: "in the window" is "last play in it"."""
+        return self.end is None or self.state.extent.last < self.end
+
+    def _total_to_present(self) -> int:
+        s = ChartSize.__table__.c
+        t = self.model.__table__.c
+        parts: list[Any] = []
+        for piece in plan(self.start, None, self.state.extent):
+            if piece.grain is not None:
+                for grain, numbers in self._buckets([piece]):
+                    parts.append(
+                        select((s.item_lasts * piece.sign).label("n")).where(
+                            s.country == self.scope,
+                            s.level == self.level.value,
+                            s.grain == grain.value,
+                            s.bucket.in_(numbers),
+                        )
+                    )
+                continue
+            # Items whose last counted play is in [start, end): played there, none after.
+            items = self._raw_items(piece.start, piece.end, unfolded=False)
+            after = self._all_rows(t, items.c.item_id)
+            last_before = (
+                t.last_us < to_micros(piece.end) if piece.end is not None else literal(True)
+            )
+            parts.append(
+                select((func.count() * piece.sign).label("n"))
+                .select_from(items.join(self.model.__table__, after))
+                .where(last_before)
+            )
+        # Items played since the watermark and not (counted) since the window's start.
+        fresh = self._raw_items(self.start, self.end, unfolded=True)
+        counted_since = (
+            t.last_us >= to_micros(self.start) if self.start is not None else literal(True)
+        )
+        parts.append(
+            select(func.count().label("n"))
+            .select_from(fresh.outerjoin(self.model.__table__, self._all_rows(t, fresh.c.item_id)))
+            .where(or_(t.item_id.is_(None), ~counted_since))
+        )
+        rows = union_all(*parts).subquery("parts")
+        return int(self.session.scalar(select(func.coalesce(func.sum(rows.c.n), 0))) or 0)
+
+    def _all_rows(self, t: Any, item: Any) -> ColumnElement[bool]:
+        return and_(*self._mine(t), t.grain == Grain.ALL.value, t.bucket == 0, t.item_id == item)
+
+    def _raw_items(self, start: datetime | None, end: datetime | None, *, unfolded: bool) -> Any:
+        """The distinct items of the level with plays in [start, end)."""
+        per_item = self._raw_plays(start, end, unfolded=unfolded)
+        target = target_for(self.level, per_item.c.item_id)
+        return (
+            target.apply(select(target.column.label("item_id")).select_from(per_item))
+            .distinct()
+            .subquery("items")
+        )
+
+    def _calendar_bucket(self) -> tuple[Grain, int, Span, Span] | None:
+        """A past calendar period read as one UTC bucket: the bucket, the window and the
+        bucket in microseconds. The window may start and end up to a day off the bucket's
+        bounds, but not inside it at both ends."""
+        if self.start is None or self.end is None:
+            return None
+        start, end = to_micros(self.start), to_micros(self.end)
+        middle = day_number(self.start + (self.end - self.start) / 2)
+        for grain in _CALENDAR:
+            bucket = bucket_of(grain, middle)
+            days = bucket_days(grain, bucket)
+            assert days is not None
+            low, high = to_micros(day_start(days[0])), to_micros(day_start(days[1]))
+            if abs(start - low) < _EDGE and abs(end - high) < _EDGE:
+                if start > low and end < high:
+                    return None
+                return grain, bucket, Span(start, end), Span(low, high)
+        return None
+
+    def _total_of_bucket(self, grain: Grain, bucket: int, window: Span, whole: Span) -> int:
+        t = self.model.__table__.c
+        table = self.model.__table__
+        in_bucket = select(func.count()).where(
+            *self._mine(t), t.grain == grain.value, t.bucket == bucket
+        )
+        rows = int(self.session.scalar(in_bucket) or 0)
+        # The items played in the hours where window and bucket differ, or since the
+        # watermark: +1 if they have plays in the window and -1 if in the bucket.
+        edges = self._edges(window, whole)
+        parts = []
+        for index, (low, high, inside) in enumerate(edges):
+            items = self._raw_items(_moment(low), _moment(high), unfolded=False)
+            parts.append(
+                select(
+                    items.c.item_id,
+                    literal(1 if inside else 0).label("in_window"),
+                    literal(0 if inside else 1).label("in_bucket"),
+                    literal(index).label("edge"),
+                )
+            )
+        fresh = self._raw_items(_moment(window.start), _moment(window.end), unfolded=True)
+        parts.append(
+            select(
+                fresh.c.item_id,
+                literal(1).label("in_window"),
+                literal(0).label("in_bucket"),
+                literal(-1).label("edge"),
+            )
+        )
+        found = union_all(*parts).subquery("found")
+        per_item = (
+            select(
+                found.c.item_id,
+                func.max(case((found.c.edge >= 0, found.c.in_window), else_=0)).label("w"),
+                func.max(found.c.in_bucket).label("b"),
+                func.max(case((found.c.edge < 0, 1), else_=0)).label("fresh"),
+            )
+            .group_by(found.c.item_id)
+            .subquery("per_item")
+        )
+        row = and_(
+            *self._mine(t),
+            t.grain == grain.value,
+            t.bucket == bucket,
+            t.item_id == per_item.c.item_id,
+        )
+        # Inside both window and bucket: the row's first and last play tell.
+        both = self._inside_both(t, window, whole)
+        counted_w = or_(per_item.c.w == 1, and_(t.item_id.is_not(None), both))
+        counted_b = t.item_id.is_not(None)
+        in_w = or_(counted_w, per_item.c.fresh == 1)
+        change = case((in_w, 1), else_=0) - case((counted_b, 1), else_=0)
+        stmt = select(func.coalesce(func.sum(change), 0)).select_from(
+            per_item.outerjoin(table, row)
+        )
+        return rows + int(self.session.scalar(stmt) or 0)
+
+    @staticmethod
+    def _edges(window: Span, whole: Span) -> list[tuple[int, int, bool]]:
+        """The hours where window and bucket differ: (start, end, in the window)."""
+        assert window.start is not None and window.end is not None
+        assert whole.start is not None and whole.end is not None
+        edges = []
+        if window.start < whole.start:
+            edges.append((window.start, whole.start, True))
+        if window.start > whole.start:
+            edges.append((whole.start, window.start, False))
+        if window.end > whole.end:
+            edges.append((whole.end, window.end, True))
+        if window.end < whole.end:
+            edges.append((window.end, whole.end, False))
+        return edges
+
+    @staticmethod
+    def _inside_both(t: Any, window: Span, whole: Span) -> ColumnElement[bool]:
+        """A row of the bucket has a play in the window too (its first and last play tell:
+        the window cuts the bucket at one end at most)."""
+        assert window.start is not None and window.end is not None
+        assert whole.start is not None and whole.end is not None
+        if window.start > whole.start:
+            return t.last_us >= window.start  # type: ignore[no-any-return]
+        if window.end < whole.end:
+            return t.first_us < window.end  # type: ignore[no-any-return]
+        return literal(True)
+
+    # -- listeners --------------------------------------------------------------------------
+
+    def listeners(self, ids: list[int]) -> dict[int, int] | None:
+        """Distinct listeners of each of ``ids`` (items of the level) in the window; None
+        when neither way applies."""
+        if not ids:
+            return {}
+        if self._to_present():
+            return self._listeners_to_present(ids)
+        bucket = self._calendar_bucket()
+        if bucket is not None:
+            return self._listeners_of_bucket(ids, *bucket)
+        return None
+
+    def _listeners_to_present(self, ids: list[int]) -> dict[int, int]:
+        t = self.model.__table__.c
+        pair = ChartPair.__table__.c
+        parts: list[Any] = []
+        for piece in plan(self.start, None, self.state.extent):
+            if piece.grain is not None:
+                for grain, numbers in self._buckets([piece]):
+                    parts.append(
+                        select(
+                            t.item_id.label("target_id"), (t.lasts * piece.sign).label("n")
+                        ).where(
+                            *self._mine(t),
+                            t.grain == grain.value,
+                            t.bucket.in_(numbers),
+                            t.item_id.in_(ids),
+                        )
+                    )
+                continue
+            # Listeners whose last counted play is in [start, end).
+            pairs = self._pairs(ids, piece.start, piece.end, unfolded=False)
+            last_before = (
+                pair.last_us < to_micros(piece.end) if piece.end is not None else literal(True)
+            )
+            parts.append(
+                select(pairs.c.target_id, (literal(piece.sign)).label("n"))
+                .select_from(pairs.join(ChartPair.__table__, self._pair_of(pair, pairs)))
+                .where(last_before)
+            )
+        # Listeners since the watermark with no counted play since the window's start.
+        fresh = self._pairs(ids, self.start, self.end, unfolded=True)
+        counted_since = (
+            pair.last_us >= to_micros(self.start) if self.start is not None else literal(True)
+        )
+        parts.append(
+            select(fresh.c.target_id, literal(1).label("n"))
+            .select_from(fresh.outerjoin(ChartPair.__table__, self._pair_of(pair, fresh)))
+            .where(or_(pair.user_id.is_(None), ~counted_since))
+        )
+        rows = union_all(*parts).subquery("parts")
+        stmt = select(rows.c.target_id, func.sum(rows.c.n)).group_by(rows.c.target_id)
+        found = {int(i): int(n) for i, n in self.session.execute(stmt)}
+        return {i: found.get(i, 0) for i in ids}
+
+    def _pair_of(self, pair: Any, pairs: Any) -> ColumnElement[bool]:
+        return and_(
+            pair.level == self.level.value,
+            pair.item_id == pairs.c.target_id,
+            pair.user_id == pairs.c.user_id,
+        )
+
+    def _pairs(
+        self, ids: list[int], start: datetime | None, end: datetime | None, *, unfolded: bool
+    ) -> Any:
+        """The distinct (target_id, user_id) with plays of ``ids`` in [start, end), counted or
+        after the watermark, of the chart's country."""
+        played = played_for(self.level, ids).subquery("played")
+        through = self.state.through
+        when: list[ColumnElement[bool]] = [Play.id > through if unfolded else Play.id <= through]
+        if start is not None:
+            when.append(Play.played_at >= start)
+        if end is not None:
+            when.append(Play.played_at < end)
+        stmt = (
+            select(played.c.target_id, Play.user_id)
+            .select_from(played)
+            .join(Play, Play.item_id == played.c.item_id)
+            .where(*when)
+        )
+        if self.country is not None:
+            stmt = stmt.join(User, User.id == Play.user_id).where(User.country == self.country)
+        return stmt.distinct().subquery("pairs")
+
+    def _listeners_of_bucket(
+        self, ids: list[int], grain: Grain, bucket: int, window: Span, whole: Span
+    ) -> dict[int, int]:
+        t = self.model.__table__.c
+        stored = select(t.item_id, t.listeners).where(
+            *self._mine(t), t.grain == grain.value, t.bucket == bucket, t.item_id.in_(ids)
+        )
+        counts = {int(i): int(n) for i, n in self.session.execute(stored)}
+        edges = self._edges(window, whole)
+        parts = []
+        for low, high, inside in edges:
+            pairs = self._pairs(ids, _moment(low), _moment(high), unfolded=False)
+            parts.append(
+                select(
+                    pairs.c.target_id,
+                    pairs.c.user_id,
+                    literal(1 if inside else 0).label("w"),
+                    literal(0 if inside else 1).label("b"),
+                    literal(0).label("fresh"),
+                )
+            )
+        fresh = self._pairs(ids, _moment(window.start), _moment(window.end), unfolded=True)
+        parts.append(
+            select(
+                fresh.c.target_id,
+                fresh.c.user_id,
+                literal(0).label("w"),
+                literal(0).label("b"),
+                literal(1).label("fresh"),
+            )
+        )
+        found = union_all(*parts).subquery("found")
+        per_pair = (
+            select(
+                found.c.target_id,
+                found.c.user_id,
+                func.max(found.c.w).label("w"),
+                func.max(found.c.b).label("b"),
+                func.max(found.c.fresh).label("fresh"),
+            )
+            .group_by(found.c.target_id, found.c.user_id)
+            .subquery("per_pair")
+        )
+        assert window.start is not None and window.end is not None
+        assert whole.start is not None and whole.end is not None
+        inner = (max(window.start, whole.start), min(window.end, whole.end))
+        both = self._played_between(per_pair, inner)
+        counted_w = or_(per_pair.c.w == 1, both)
+        counted_b = or_(per_pair.c.b == 1, both)
+        change = case((or_(counted_w, per_pair.c.fresh == 1), 1), else_=0) - case(
+            (counted_b, 1), else_=0
+        )
+        stmt = select(per_pair.c.target_id, func.sum(change)).group_by(per_pair.c.target_id)
+        for target, n in self.session.execute(stmt):
+            counts[int(target)] = counts.get(int(target), 0) + int(n)
+        return {i: counts.get(i, 0) for i in ids}
+
+    def _played_between(self, pairs: Any, span: tuple[int, int]) -> ColumnElement[bool]:
+        """The pair has a counted play in [start, end) (microseconds)."""
+        mapping = played_for_column(self.level, pairs.c.target_id)
+        return (
+            select(literal(1))
+            .select_from(Play)
+            .where(
+                Play.user_id == pairs.c.user_id,
+                Play.item_id.in_(mapping),
+                Play.played_at >= _moment(span[0]),
+                Play.played_at < _moment(span[1]),
+                Play.id <= self.state.through,
+            )
+            .exists()
+        )
+
+
+def played_for_column(level: Kind, target: Any) -> Any:
+    """The played items whose plays count for the item in column ``target``."""
+    from tastegraph.stats.levels import children_of
+
+    mapping = children_of(level, lambda column: column == target).subquery("inner_played")
+    return select(mapping.c.item_id)
+
+
+def _moment(micros: int | None) -> datetime | None:
+    if micros is None:
+        return None
+    from datetime import UTC, timedelta
+
+    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=micros)
+
+
+def _aware(moment: datetime) -> datetime:
+    from datetime import UTC
+
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
