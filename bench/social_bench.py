@@ -6,22 +6,28 @@ A script, not a test. For each backend it
 1. generates a deterministic community (``--seed``) with ``stats_bench.make_community``:
    ``--users`` people and ``--plays`` plays over three years; then a social graph on top:
    ``--viewers`` people (ids 1 ..) with ``--friends`` friends and ``--follows`` followees each,
-   and for everyone else about ten friends and a few follows; 4% friends-only profiles, 1%
-   private, 3% hiding recent activity, some blocks; loves, public and private groups with
-   members, wall shouts;
-2. bulk-loads it (``stats_bench.load``: PostgreSQL ``COPY``, SQLite ``executemany``; rollups
-   built) and the social rows beside it, then the feed's play counts
-   (``tastegraph social recount``);
-3. starts a real ``tastegraph serve`` and times, over HTTP, ``GET /api/v1/me/feed`` for each
-   viewer: the first page, the fourth page (following ``next``), and a page a month back
-   (``before=``), reporting p50 / p95 / p99;
+   and for everyone else about ten friends and three follows; 4% friends-only profiles, 1%
+   private, 3% hiding recent activity, some blocks; eight loves a person (of items they
+   played), 1,000 groups (one in ten private) with three memberships a person, three wall
+   shouts a person over the last year;
+2. bulk-loads it (``stats_bench.load``: PostgreSQL ``COPY``, SQLite ``executemany``; chart
+   rollups built) and the social rows beside it, counts the feed's play counts
+   (``social.counts.recount``), ``VACUUM ANALYZE`` / ``ANALYZE``;
+3. reads the database into the OS cache (``prewarm``: the SQLite file; ``pg_prewarm`` of the
+   tables the feed reads), starts a real ``tastegraph serve`` (chart folder off) and times,
+   over HTTP on one keep-alive connection, ``GET /api/v1/me/feed`` for ``--feed-viewers``
+   viewers in random order after ``--warmup`` untimed first pages: each one's first page, its
+   ``--pages``-th page (following ``next``) and a page a month back (``before=``), reporting
+   p50 / p95 / p99 / max and the server process's CPU time per request;
 4. opens a live room: a match that started 20 minutes ago, with ``--watchers`` people watching
    (each says so with ``PUT /api/v1/now-playing``, as a player does); ``--readers`` of them
-   read the room's shouts (``GET /api/v1/items/{id}/shouts?since=...``), either polling every
-   ``--poll-seconds`` or long-polling (``wait=``), while ``--shouts`` shouts are posted one
-   every ``--shout-every`` seconds by people in the room; it reports the time from sending
-   each shout to each reader having it (p50 / p95 / p99 / max), shouts never seen, and the
-   server's CPU time per second.
+   follow the room's shouts in each of ``--rooms``: the event stream
+   (``/shouts/stream``), long-polls (``?since=&wait=``) or plain polls every
+   ``--poll-seconds``, while ``--shouts`` shouts are posted one every ``--shout-every``
+   seconds by ``--posters`` people in the room. It reports the time from sending each shout
+   to each reader having it (p50 / p95 / p99 / max), shouts a reader never got, the posts'
+   own latency, requests per second and the server's CPU. The readers are asyncio clients in
+   this process, so their own work is in the figures too.
 
 Usage::
 
@@ -33,6 +39,7 @@ Usage::
 
 PostgreSQL runs in ``--database`` on ``--postgres-url``'s server (default: a throwaway one,
 dropped afterwards); SQLite in a file (``--sqlite-file``, default: a throwaway one).
+``--reuse`` migrates a loaded database to this version and times it again.
 """
 
 from __future__ import annotations

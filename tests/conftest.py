@@ -25,6 +25,13 @@ from tastegraph.config import Mode, Settings
 from tastegraph.runtime import Runtime
 from tastegraph.web.app import create_app
 
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests last: Playwright's sync API keeps an event loop running in the main
+    thread while its browser is open, and tests that call ``asyncio.run`` fail under it."""
+    items.sort(key=lambda item: "/browser/" in item.path.as_posix())
+
+
 PG_ADMIN_URL = os.environ.get(
     "TASTEGRAPH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )

@@ -269,3 +269,19 @@ def test_concurrent_posters_never_make_a_poller_skip_a_shout(
     stop.set()
     reader.join()
     assert sorted(seen) == sorted(f"{p.name} {n}" for p in posters for n in range(10))
+
+
+def test_paging_reaches_old_and_sparse_activity_and_ends(
+    client: TestClient, register: Any, alice: Account
+) -> None:
+    bob = register("bob", timezone="UTC")
+    befriend(client, alice, bob)
+    ages = (2, 40, 200, 1500, 5000)  # days: the widening windows reach each
+    _record(client, bob, [play(ago(days=d), track(f"Old {d}", f"Band {d}")) for d in ages])
+    item = _record(client, bob, [play(ago(hours=1), track("Now", "Band now"))])
+    ok(client.put(f"/api/v1/items/{item[0]}/love", headers=bob.headers))
+    for limit in (1, 2, 30):
+        events = _feed_events(client, alice, limit)
+        titles = [e["items"][0]["title"] for e in events if e["kind"] == "played"]
+        assert titles == ["Now", *(f"Old {d}" for d in ages)]
+        assert [e["kind"] for e in events].count("loved") == 1

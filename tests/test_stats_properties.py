@@ -207,7 +207,7 @@ chart_strategy = st.lists(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(history=history_strategy, charts=chart_strategy, folds=st.sets(st.integers(0, 2)))
-def test_named_period_charts_equal_a_recount(
+def test_named_period_charts_equal_a_recount(  # noqa: PLR0912
     client: TestClient,
     runtime: Runtime,
     register: Any,

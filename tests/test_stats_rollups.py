@@ -27,7 +27,7 @@ from tastegraph.config import Settings
 from tastegraph.ingest.models import Play
 from tastegraph.runtime import Runtime
 from tastegraph.stats.levels import target_for
-from tastegraph.stats.models import ChartCount, ChartState, CountryChartCount, Grain
+from tastegraph.stats.models import ChartCount, CountryChartCount, Grain
 from tastegraph.stats.rollups import Rollups, fold, pending
 from tastegraph.stats.spans import Extent, day_number, month_number, plan, year_of
 from tastegraph.web.app import create_app
@@ -303,9 +303,11 @@ def test_migration_recounts_the_plays_already_logged(
     migration = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(migration)
     tables = ("chart_counts", "country_chart_counts", "chart_sizes", "chart_pairs")
-    with runtime.db.engine.begin() as connection:
-        with Operations.context(MigrationContext.configure(connection)):
-            migration._reset(tables)
+    with (
+        runtime.db.engine.begin() as connection,
+        Operations.context(MigrationContext.configure(connection)),
+    ):
+        migration._reset(tables)
     with runtime.db.unit_of_work() as session:
         assert session.scalar(select(func.count()).select_from(ChartCount)) == 0
         assert pending(session) == session.scalar(select(func.count()).select_from(Play)) > 0

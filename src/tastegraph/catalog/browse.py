@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from tastegraph.catalog.kinds import CreditRole, Kind
 from tastegraph.catalog.models import Item, ItemCredit
@@ -46,31 +46,41 @@ class CatalogBrowser:
         episodes, an album's tracks, an outlet's programmes and stories, a competition's
         matches; numbered ones in order, then by release, then by title."""
         canonical = Item.merged_into_id.is_(None)
-        parent = aliased(Item)
-        under = or_(
-            Item.parent_id == item.id,
-            Item.parent_id.in_(select(parent.id).where(parent.parent_id == item.id)),
+        direct = list(
+            self.session.scalars(select(Item.id).where(Item.parent_id == item.id, canonical))
         )
-        counts = self.session.execute(
-            select(Item.kind, func.count()).where(under, canonical).group_by(Item.kind)
-        ).all()
-        out = []
-        for kind, total in sorted(counts, key=lambda row: list(Kind).index(row[0])):
-            rows = self.session.scalars(
-                select(Item)
-                .where(under, Item.kind == kind, canonical)
-                .order_by(
-                    Item.number.is_(None),
-                    Item.number,
-                    Item.released_at.is_(None),
-                    Item.released_at,
-                    Item.title,
-                    Item.id,
+        # Two lookups by parent (an index each) rather than one OR, which SQLite scans.
+        groups: dict[Kind, Related] = {}
+        for parents in ([item.id], direct):
+            if not parents:
+                continue
+            under = Item.parent_id.in_(parents)
+            counts = self.session.execute(
+                select(Item.kind, func.count()).where(under, canonical).group_by(Item.kind)
+            ).all()
+            for kind, count in counts:
+                rows = list(
+                    self.session.scalars(
+                        select(Item)
+                        .where(under, Item.kind == kind, canonical)
+                        .order_by(
+                            Item.number.is_(None),
+                            Item.number,
+                            Item.released_at.is_(None),
+                            Item.released_at,
+                            Item.title,
+                            Item.id,
+                        )
+                        .limit(limit)
+                    )
                 )
-                .limit(limit)
-            )
-            out.append(Related(kind=kind, items=list(rows), total=int(total)))
-        return out
+                total = int(count)
+                known = groups.get(kind)
+                if known is not None:
+                    rows = (known.items + rows)[:limit]
+                    total += known.total
+                groups[kind] = Related(kind=kind, items=rows, total=total)
+        return sorted(groups.values(), key=lambda g: list(Kind).index(g.kind))
 
     def credited(
         self, item: Item, *, limit: int = 200, roles: tuple[CreditRole, ...] | None = None

@@ -11,7 +11,8 @@ blackout, title costs, unfinished playbacks and twelve weeks of ad delivery.
   finished it (progress scrobbling keeps those as playbacks, not plays).
 * **Ads**: an instream pre-roll placement, three advertisers (a segment of series watchers,
   sports content, run of network) and, for every episode, film and match play of the last
-  ``AD_DAYS`` days (twelve weeks) of the history, one decision of a real ``AdEngine`` at the play's moment;
+  ``AD_DAYS`` days (twelve weeks) of the history, one decision of a real ``AdEngine`` at the
+  play's moment;
   the impressions and a few clicks are counted by the real beacon code and attributed to the
   item played (``insights/attribution.py``).
 

@@ -16,6 +16,7 @@ from enum import StrEnum
 from sqlalchemy import BigInteger, Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from tastegraph.ingest.models import Play
 from tastegraph.storage.base import Base, BigIntPK, EnumText, UTCDateTime, utcnow
 
 
@@ -60,3 +61,17 @@ class TitleAdDelivery(Base):
     impressions: Mapped[int] = mapped_column(BigInteger, default=0)
     clicks: Mapped[int] = mapped_column(BigInteger, default=0)
     spend_micros: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+PLAYS_BY_TITLE = Index(
+    "ix_plays_item_time_user_progress",
+    Play.item_id,
+    Play.played_at,
+    Play.user_id,
+    Play.progress,
+)
+"""A title's plays in a window with who played them and how far, from the index alone: a
+title page reads tens of thousands of plays, and fetching each from the table (scattered over
+it, since plays are stored in the order they arrive) cost a second for the most watched show of
+a 20-million-play log; from this index it takes milliseconds. It extends the ingest area's
+``ix_plays_item_time_user`` by the progress."""

@@ -13,8 +13,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, literal, null, select, union_all
 from sqlalchemy.orm import Session
 
 from tastegraph.ads.models import AdDelivery
@@ -24,6 +25,7 @@ from tastegraph.insights.windows import InsightWindow
 MODES = ("audience", "contextual", "network", "house")
 TARGETED = frozenset({"audience", "contextual"})
 NETWORK = "network"
+SITE_NETWORK = "site:network"
 
 
 @dataclass
@@ -72,7 +74,8 @@ def count_revenue(session: Session, items: Sequence[int], window: InsightWindow)
     start (a UTC day across a local week boundary is not split)."""
     first, last = days_of(window)
     t = TitleAdDelivery
-    rows = session.execute(
+    d = AdDelivery
+    title = (
         select(
             t.day,
             t.mode,
@@ -83,10 +86,19 @@ def count_revenue(session: Session, items: Sequence[int], window: InsightWindow)
         .where(t.item_id.in_(list(items)), t.day >= first, t.day <= last)
         .group_by(t.day, t.mode)
     )
+    # The site's run-of-network delivery in the same statement: one round trip.
+    site = select(
+        null(), literal(SITE_NETWORK), func.sum(d.impressions), literal(0), func.sum(d.spend_micros)
+    ).where(d.day >= first, d.day <= last, d.mode == NETWORK)
     total = Money()
     by_mode: dict[str, Money] = defaultdict(Money)
     weeks = [Money() for _ in window.weeks]
+    network: float | None = None
+    rows: Any = session.execute(union_all(title, site))
     for day, mode, impressions, clicks, spend in rows:
+        if mode == SITE_NETWORK:
+            network = int(spend or 0) * 1000 / int(impressions) if impressions else None
+            continue
         money = Money(int(impressions or 0), int(clicks or 0), int(spend or 0))
         total.add(money)
         by_mode[mode].add(money)
@@ -94,21 +106,4 @@ def count_revenue(session: Session, items: Sequence[int], window: InsightWindow)
         index = window.week_index(max(start, window.since))
         if index is not None:
             weeks[index].add(money)
-    return Revenue(
-        total=total,
-        by_mode=dict(by_mode),
-        weeks=weeks,
-        network_ecpm_micros=network_ecpm(session, first, last),
-    )
-
-
-def network_ecpm(session: Session, first: date, last: date) -> float | None:
-    """Spend per thousand run-of-network impressions over the whole site, in micros."""
-    impressions, spend = session.execute(
-        select(func.sum(AdDelivery.impressions), func.sum(AdDelivery.spend_micros)).where(
-            AdDelivery.day >= first, AdDelivery.day <= last, AdDelivery.mode == NETWORK
-        )
-    ).one()
-    if not impressions:
-        return None
-    return int(spend or 0) * 1000 / int(impressions)
+    return Revenue(total=total, by_mode=dict(by_mode), weeks=weeks, network_ecpm_micros=network)

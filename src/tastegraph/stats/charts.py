@@ -142,7 +142,7 @@ class SiteChart:
 
     # -- the top items ----------------------------------------------------------------------
 
-    def top(self, k: int) -> list[tuple[int, int]] | None:
+    def top(self, k: int) -> list[tuple[int, int]] | None:  # noqa: PLR0912
         """The ``k`` items with most plays ((item, plays), ties by id), or None when the
         heads cannot tell (the caller sums everything)."""
         if k > TOP_LIMIT:
@@ -472,8 +472,10 @@ class SiteChart:
     @staticmethod
     def _edges(window: Span, whole: Span) -> list[tuple[int, int, bool]]:
         """The hours where window and bucket differ: (start, end, in the window)."""
-        assert window.start is not None and window.end is not None
-        assert whole.start is not None and whole.end is not None
+        assert window.start is not None
+        assert window.end is not None
+        assert whole.start is not None
+        assert whole.end is not None
         edges = []
         if window.start < whole.start:
             edges.append((window.start, whole.start, True))
@@ -489,8 +491,10 @@ class SiteChart:
     def _inside_both(t: Any, window: Span, whole: Span) -> ColumnElement[bool]:
         """A row of the bucket has a play in the window too (its first and last play tell:
         the window cuts the bucket at one end at most)."""
-        assert window.start is not None and window.end is not None
-        assert whole.start is not None and whole.end is not None
+        assert window.start is not None
+        assert window.end is not None
+        assert whole.start is not None
+        assert whole.end is not None
         if window.start > whole.start:
             return t.last_us >= window.start  # type: ignore[no-any-return]
         if window.end < whole.end:
@@ -626,8 +630,10 @@ class SiteChart:
             .group_by(found.c.target_id, found.c.user_id)
             .subquery("per_pair")
         )
-        assert window.start is not None and window.end is not None
-        assert whole.start is not None and whole.end is not None
+        assert window.start is not None
+        assert window.end is not None
+        assert whole.start is not None
+        assert whole.end is not None
         inner = (max(window.start, whole.start), min(window.end, whole.end))
         both = self._played_between(per_pair, inner)
         counted_w = or_(per_pair.c.w == 1, both)

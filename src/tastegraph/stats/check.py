@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import (
-    ColumnElement,
     Select,
     and_,
     case,
@@ -152,7 +151,7 @@ def _sizes(rows: Any, grains: Any, bucket: Any, pairs: Any) -> Select[Any]:
     for by_country in (False, True):
         keys: list[Any] = [rows.c.level, grains.c.grain, bucket.label("bucket")]
         source = rows.join(grains, true())
-        scope: ColumnElement[Any] = literal(SITE)
+        scope: Any = literal(SITE)
         if by_country:
             source = source.join(User, User.id == rows.c.user_id)
             scope = User.country
@@ -173,7 +172,7 @@ def _sizes(rows: Any, grains: Any, bucket: Any, pairs: Any) -> Select[Any]:
 
 def _item_lasts(pairs: Any, by_country: bool) -> Select[Any]:
     """Per bucket, the items whose last play (in the scope) is in it."""
-    scope: ColumnElement[Any] = literal(SITE)
+    scope: Any = literal(SITE)
     source: Any = pairs
     if by_country:
         source = pairs.join(User, User.id == pairs.c.user_id)
@@ -209,7 +208,7 @@ def _stored_sizes() -> Select[Any]:
     )
 
 
-def _both_ways(session: Session, expected: Select[Any], stored: Select[Any]) -> int:
+def _both_ways(session: Session, expected: Any, stored: Any) -> int:
     different = 0
     for left, right in ((expected, stored), (stored, expected)):
         missing = left.except_(right).subquery()

@@ -1,26 +1,31 @@
 """``tastegraph stats rebuild``: every rollup recomputed from the play log.
 
 A year of plays at a time, newest first, so memory stays flat on a large log: each year's
-pair-days give that year's rows (every bucket but ``all`` lies inside one year). Going back in
-time, a listener's last play of an item is in the first year they show up in, which is when
+pair-days give that year's rows (every bucket but ``all`` lies inside one year), grain by
+grain, each grain's pair-buckets grouped from the finer grain's. Going back in time, a
+listener's last play of an item is in the first year they show up in, which is when
 ``ChartPair`` has no row for them yet; their first play moves back with every year. The
-``all`` rows and the items' last plays come from the finished pairs at the end.
+``all`` rows and the items' last plays come from the finished pairs at the end. Bucket
+totals add up, so only the days' are counted from the plays; the rows are inserted knowing
+their bucket's threshold (``head``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     BigInteger,
     Column,
     Integer,
     MetaData,
+    SmallInteger,
     String,
     Table,
     and_,
+    case,
     delete,
     func,
     literal,
@@ -34,6 +39,32 @@ from tastegraph.ingest.models import Play
 from tastegraph.stats import rollups
 from tastegraph.stats.models import ChartCount, ChartPair, ChartSize, CountryChartCount, Grain
 from tastegraph.storage.dialect import int_div
+
+
+def _table(model: Any) -> Table:
+    """A mapped class's table (typed as a plain FromClause by SQLAlchemy's stubs)."""
+    return cast(Table, model.__table__)
+
+
+_TEMP = MetaData()
+_PB = Table(
+    "tastegraph_chart_pb",
+    _TEMP,
+    Column("country", String(2)),
+    Column("level", String(16)),
+    Column("item_id", BigInteger),
+    Column("user_id", BigInteger),
+    Column("bucket", Integer),
+    Column("plays", Integer),
+    Column("first_us", BigInteger),
+    Column("last_us", BigInteger),
+    Column("is_last", SmallInteger),
+)
+"""Pair-buckets of one grain: per listener, item and bucket, the plays, the first and last
+of them, and whether the listener's last play of the item (of all years) is among them."""
+_NEXT = _PB.to_metadata(_TEMP, name="tastegraph_chart_pb_next")
+_FINER = (Grain.DAY, Grain.MONTH, Grain.QUARTER, Grain.HALF, Grain.YEAR)
+_SIZE_NAMES = ["country", "level", "grain", "bucket", "plays", "item_lasts", "tau"]
 
 
 def rebuild(
@@ -66,40 +97,9 @@ def _year(moment: datetime) -> int:
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC).year
 
 
-_PB = Table(
-    "tastegraph_chart_pb",
-    MetaData(),
-    Column("country", String(2)),
-    Column("level", String(16)),
-    Column("item_id", BigInteger),
-    Column("user_id", BigInteger),
-    Column("bucket", Integer),
-    Column("plays", Integer),
-    Column("first_us", BigInteger),
-    Column("last_us", BigInteger),
-)
-"""Pair-buckets of one grain: per listener, item and bucket, the plays and the first and last
-of them. Each grain's are summed from the finer one's."""
-_NEXT = _PB.to_metadata(MetaData(), name="tastegraph_chart_pb_next")
-_LASTS = Table(
-    "tastegraph_chart_lb",
-    MetaData(),
-    Column("country", String(2)),
-    Column("level", String(16)),
-    Column("item_id", BigInteger),
-    Column("bucket", Integer),
-    Column("lasts", Integer),
-)
-"""Per item and bucket of one grain, the listeners whose last play is in it."""
-_NEXT_LASTS = _LASTS.to_metadata(MetaData(), name="tastegraph_chart_lb_next")
-_FINER = (Grain.DAY, Grain.MONTH, Grain.QUARTER, Grain.HALF, Grain.YEAR)
-
-
 def _count_year(session: Session, year: int, top: int) -> None:
-    """The rows of every bucket inside ``year`` (every grain but ``all``), the lasts of the
-    listeners whose last play is in it, and the pairs' spans so far. Grain by grain, each
-    from the finer one: plays and lasts add up; listeners are counted from pair-buckets,
-    which are themselves grouped from the finer pair-buckets."""
+    """The rows of every bucket inside ``year`` (every grain but ``all``) and the pairs'
+    spans so far."""
     start = datetime(year, 1, 1, tzinfo=UTC)
     end = datetime(year + 1, 1, 1, tzinfo=UTC)
     rollups._fill_pair_days(
@@ -107,154 +107,257 @@ def _count_year(session: Session, year: int, top: int) -> None:
     )
     rollups._fill_pairs(session, with_stored=True)
     np, pd = rollups._NP.c, rollups._PD.c
-    rollups._temp(session, _PB, _LASTS)
-    session.execute(_PB.insert().from_select([c.name for c in _PB.columns], select(rollups._PD)))
-    # No later play: the last play is in this year.
-    newest = rollups._day_of(np.last_us)
-    keys = [np.country, np.level, np.item_id, newest]
+    # The pair-day holding each pair's last play, unless a later year has one.
+    pair = and_(np.level == pd.level, np.item_id == pd.item_id, np.user_id == pd.user_id)
+    is_last = and_(np.old_last.is_(None), np.last_us == pd.last_us)
+    rollups._temp(session, _PB)
     session.execute(
-        _LASTS.insert().from_select(
-            [c.name for c in _LASTS.columns],
-            select(*keys, func.count()).where(np.old_last.is_(None)).group_by(*keys),
+        _PB.insert().from_select(
+            [c.name for c in _PB.columns],
+            select(
+                pd.country,
+                pd.level,
+                pd.item_id,
+                pd.user_id,
+                pd.day,
+                pd.plays,
+                pd.first_us,
+                pd.last_us,
+                case((is_last, 1), else_=0),
+            ).select_from(rollups._PD.join(rollups._NP, pair)),
         )
     )
-    del pd
+    rollups._analyze(session, _PB)
+    _day_sizes(session)
     for grain in _FINER:
         if grain is not Grain.DAY:
-            _coarser(session, _PB, _NEXT, grain, pairs=True)
-            _coarser(session, _LASTS, _NEXT_LASTS, grain, pairs=False)
-        rollups._temp(session, rollups._DELTA)
-        pb, lb = _PB.c, _LASTS.c
-        span = grain is not Grain.DAY
-        keys = [pb.country, pb.level, pb.bucket, pb.item_id]
-        rollups._insert_delta(
-            session,
-            select(
-                pb.country,
-                pb.level,
-                literal(grain.value),
-                pb.bucket,
-                pb.item_id,
-                func.sum(pb.plays),
-                func.count(),
-                literal(0),
-                func.min(pb.first_us) if span else rollups.NO_US,
-                func.max(pb.last_us) if span else rollups.NO_US,
-            ).group_by(*keys),
-        )
-        rollups._insert_delta(
-            session,
-            select(
-                lb.country,
-                lb.level,
-                literal(grain.value),
-                lb.bucket,
-                lb.item_id,
-                literal(0),
-                literal(0),
-                lb.lasts,
-                rollups.NO_US,
-                rollups.NO_US,
-            ),
-        )
-        rollups._analyze(session, rollups._DELTA)
+            _coarser(session, grain)
+            _coarser_sizes(session, grain, year)
         for model in rollups._MODELS:
-            rows = rollups._grouped_delta(model)
-            rollups._add_sizes(session, rows, model)
-            rollups._upsert_rows(session, rows, model)
-    pair = ChartPair.__table__
+            _insert_rows(session, model, grain)
+    pairs = _table(ChartPair)
     session.execute(
-        rollups._upsert(session, pair)
+        rollups._upsert(session, pairs)
         .from_select(
             ["level", "item_id", "user_id", "first_us", "last_us"],
             select(np.level, np.item_id, np.user_id, np.first_us, np.last_us).where(literal(True)),
         )
         .on_conflict_do_update(
             index_elements=["level", "item_id", "user_id"],
-            set_={"first_us": rollups._excluded(session, pair, "first_us")},
+            set_={"first_us": rollups._excluded(session, pairs, "first_us")},
         )
     )
 
 
-def _coarser(session: Session, table: Table, spare: Table, grain: Grain, *, pairs: bool) -> None:
-    """Replace ``table``'s buckets (of the grain below ``grain``) by ``grain``'s, summing the
-    rows that fall together (via ``spare``)."""
-    c = table.c
-    if grain is Grain.MONTH:
-        days = rollups._DAYS.alias("days")
-        bucket: Any = days.c.bucket
-        source: Any = table.join(
-            days, and_(days.c.day == c.bucket, days.c.grain == Grain.MONTH.value)
+def _day_sizes(session: Session) -> None:
+    """The days' totals and thresholds, site-wide and per country, from the pair-days."""
+    pb = _PB.c
+    for by_country in (False, True):
+        scope: Any = pb.country if by_country else literal(rollups.SITE)
+        plays = func.sum(pb.plays)
+        stmt = (
+            select(
+                scope,
+                pb.level,
+                literal(Grain.DAY.value),
+                pb.bucket,
+                plays,
+                literal(0),
+                int_div(plays, rollups.HEAD_SHARE),
+            )
+            .where(pb.country.is_not(None) if by_country else literal(True))
+            .group_by(*([pb.country] if by_country else []), pb.level, pb.bucket)
         )
-    else:
-        by = {Grain.QUARTER: 3, Grain.HALF: 2, Grain.YEAR: 2}[grain]
-        bucket = int_div(c.bucket, by)
-        if grain is Grain.YEAR:
-            bucket = bucket + 1970
-        source = table
-    rollups._temp(session, spare)
-    if pairs:
-        keys = [c.country, c.level, c.item_id, c.user_id, bucket]
-        rows = select(*keys, func.sum(c.plays), func.min(c.first_us), func.max(c.last_us))
-    else:
-        keys = [c.country, c.level, c.item_id, bucket]
-        rows = select(*keys, func.sum(c.lasts))
-    names = [col.name for col in spare.columns]
-    session.execute(spare.insert().from_select(names, rows.select_from(source).group_by(*keys)))
-    rollups._temp(session, table)
-    session.execute(table.insert().from_select(names, select(spare)))
+        session.execute(_table(ChartSize).insert().from_select(_SIZE_NAMES, stmt))
+
+
+def _coarser_sizes(session: Session, grain: Grain, year: int) -> None:
+    """A grain's totals summed from the finer grain's (of this year)."""
+    s = _table(ChartSize).c
+    finer = _FINER[_FINER.index(grain) - 1]
+    days = rollups._DAYS.alias("size_days")
+    bucket = _coarser_bucket(grain, s.bucket, days)
+    low, high = _year_buckets(finer, year)
+    source: Any = _table(ChartSize)
+    if grain is Grain.MONTH:
+        source = source.join(days, and_(days.c.day == s.bucket, days.c.grain == Grain.MONTH.value))
+        bucket = days.c.bucket
+    plays = func.sum(s.plays)
+    stmt = (
+        select(
+            s.country,
+            s.level,
+            literal(grain.value),
+            bucket,
+            plays,
+            literal(0),
+            int_div(plays, rollups.HEAD_SHARE),
+        )
+        .select_from(source)
+        .where(s.grain == finer.value, s.bucket >= low, s.bucket <= high)
+        .group_by(s.country, s.level, bucket)
+    )
+    session.execute(_table(ChartSize).insert().from_select(_SIZE_NAMES, stmt))
+
+
+def _year_buckets(grain: Grain, year: int) -> tuple[int, int]:
+    """The first and last bucket of a grain inside a year."""
+    from tastegraph.stats.spans import bucket_of, year_first_day
+
+    first, last = year_first_day(year), year_first_day(year + 1) - 1
+    return bucket_of(grain, first), bucket_of(grain, last)
+
+
+def _coarser_bucket(grain: Grain, bucket: Any, days: Any) -> Any:
+    if grain is Grain.MONTH:
+        return days.c.bucket
+    by = {Grain.QUARTER: 3, Grain.HALF: 2, Grain.YEAR: 2}[grain]
+    coarser = int_div(bucket, by)
+    return coarser + 1970 if grain is Grain.YEAR else coarser
+
+
+def _coarser(session: Session, grain: Grain) -> None:
+    """Replace ``_PB``'s buckets (of the grain below ``grain``) by ``grain``'s."""
+    c = _PB.c
+    days = rollups._DAYS.alias("days")
+    bucket = _coarser_bucket(grain, c.bucket, days)
+    source: Any = _PB
+    if grain is Grain.MONTH:
+        source = _PB.join(days, and_(days.c.day == c.bucket, days.c.grain == Grain.MONTH.value))
+    keys = [c.country, c.level, c.item_id, c.user_id, bucket]
+    rows = select(
+        *keys,
+        func.sum(c.plays),
+        func.min(c.first_us),
+        func.max(c.last_us),
+        func.max(c.is_last),
+    ).select_from(source)
+    names = [col.name for col in _NEXT.columns]
+    rollups._temp(session, _NEXT)
+    session.execute(_NEXT.insert().from_select(names, rows.group_by(*keys)))
+    rollups._temp(session, _PB)
+    session.execute(_PB.insert().from_select(names, select(_NEXT)))
+    rollups._analyze(session, _PB)
+
+
+def _insert_rows(session: Session, model: rollups.Model, grain: Grain) -> None:
+    """One grain's rows of one table, from ``_PB``: every pair-bucket is one listener."""
+    pb = _PB.c
+    s = _table(ChartSize).c
+    by_country = model is CountryChartCount
+    scope: Any = pb.country if by_country else literal(rollups.SITE)
+    keys: list[Any] = [pb.level, pb.bucket, pb.item_id]
+    if by_country:
+        keys.insert(0, pb.country)
+    span = grain is not Grain.DAY
+    plays = func.sum(pb.plays)
+    sizes = and_(
+        s.country == scope, s.level == pb.level, s.grain == grain.value, s.bucket == pb.bucket
+    )
+    rows = (
+        select(
+            *([pb.country] if by_country else []),
+            pb.level,
+            literal(grain.value),
+            pb.bucket,
+            pb.item_id,
+            plays,
+            func.count(),
+            func.sum(pb.is_last),
+            func.min(pb.first_us) if span else rollups.NO_US,
+            func.max(pb.last_us) if span else rollups.NO_US,
+            plays > func.max(s.tau),
+        )
+        .select_from(_PB.join(_table(ChartSize), sizes))
+        .where(pb.country.is_not(None) if by_country else literal(True))
+        .group_by(*keys)
+        .order_by(*keys)
+    )
+    names = rollups._key_names(model)
+    names += ["plays", "listeners", "lasts", "first_us", "last_us", "head"]
+    session.execute(_table(model).insert().from_select(names, rows))
 
 
 def _count_all(session: Session) -> None:
     """The ``all`` rows: plays from the year rows, listeners and first and last plays from
-    the pairs; then every item's last play in ``item_lasts``."""
-    p = ChartPair.__table__.c
-    for model in rollups._MODELS:
-        by_country = model is CountryChartCount
-        rollups._temp(session, rollups._DELTA)
-        country: Any = User.country if by_country else rollups.NO_COUNTRY
-        from_pairs = (
+    the pairs; the ``all`` totals from the years'; then every item's last play in
+    ``item_lasts``."""
+    s = _table(ChartSize).c
+    plays = func.sum(s.plays)
+    session.execute(
+        _table(ChartSize)
+        .insert()
+        .from_select(
+            _SIZE_NAMES,
             select(
-                country,
-                p.level,
+                s.country,
+                s.level,
                 literal(Grain.ALL.value),
                 literal(0),
-                p.item_id,
+                plays,
                 literal(0),
-                func.count(),
-                func.count(),
-                func.min(p.first_us),
-                func.max(p.last_us),
+                int_div(plays, rollups.HEAD_SHARE),
             )
-            .select_from(ChartPair.__table__.join(User, User.id == p.user_id))
+            .where(s.grain == Grain.YEAR.value)
+            .group_by(s.country, s.level),
+        )
+    )
+    p = _table(ChartPair).c
+    for model in rollups._MODELS:
+        by_country = model is CountryChartCount
+        t = _table(model).c
+        pairs = (
+            select(
+                *([User.country.label("country")] if by_country else []),
+                p.level,
+                p.item_id,
+                func.count().label("listeners"),
+                func.min(p.first_us).label("first_us"),
+                func.max(p.last_us).label("last_us"),
+            )
+            .select_from(_table(ChartPair).join(User, User.id == p.user_id))
             .where(User.country.is_not(None) if by_country else literal(True))
             .group_by(*([User.country] if by_country else []), p.level, p.item_id)
+            .subquery("pairs")
         )
-        rollups._insert_delta(session, from_pairs)
-        t = model.__table__.c
-        years = select(
-            t.country if by_country else rollups.NO_COUNTRY,
-            t.level,
+        years = (
+            select(
+                *([t.country.label("country")] if by_country else []),
+                t.level,
+                t.item_id,
+                func.sum(t.plays).label("plays"),
+            )
+            .where(t.grain == Grain.YEAR.value)
+            .group_by(*([t.country] if by_country else []), t.level, t.item_id)
+            .subquery("years")
+        )
+        scope: Any = pairs.c.country if by_country else literal(rollups.SITE)
+        same = [years.c.level == pairs.c.level, years.c.item_id == pairs.c.item_id]
+        if by_country:
+            same.append(years.c.country == pairs.c.country)
+        sizes = and_(
+            s.country == scope, s.level == pairs.c.level, s.grain == Grain.ALL.value, s.bucket == 0
+        )
+        rows = select(
+            *([pairs.c.country] if by_country else []),
+            pairs.c.level,
             literal(Grain.ALL.value),
             literal(0),
-            t.item_id,
-            func.sum(t.plays),
-            literal(0),
-            literal(0),
-            rollups.NO_US,
-            rollups.NO_US,
-        ).where(t.grain == Grain.YEAR.value)
-        rollups._insert_delta(
-            session, years.group_by(*([t.country] if by_country else []), t.level, t.item_id)
-        )
-        rollups._analyze(session, rollups._DELTA)
-        rows = rollups._grouped_delta(model)
-        rollups._add_sizes(session, rows, model)
-        rollups._upsert_rows(session, rows, model)
-        scope = (t.country if by_country else literal(rollups.SITE)).label("country")
+            pairs.c.item_id,
+            years.c.plays,
+            pairs.c.listeners,
+            pairs.c.listeners,
+            pairs.c.first_us,
+            pairs.c.last_us,
+            years.c.plays > s.tau,
+        ).select_from(pairs.join(years, and_(*same)).join(_table(ChartSize), sizes))
+        names = rollups._key_names(model)
+        names += ["plays", "listeners", "lasts", "first_us", "last_us", "head"]
+        session.execute(_table(model).insert().from_select(names, rows))
+        row_scope = (t.country if by_country else literal(rollups.SITE)).label("country")
         rollups._shift_item_lasts(
             session,
-            select(scope, t.level, rollups.NO_US.label("old"), t.last_us.label("new")).where(
+            select(row_scope, t.level, rollups.NO_US.label("old"), t.last_us.label("new")).where(
                 t.grain == Grain.ALL.value
             ),
         )

@@ -36,6 +36,7 @@ SQLite has one writer at a time and needs neither. Every change also moves
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -45,6 +46,7 @@ from sqlalchemy import (
     BigInteger,
     Column,
     ColumnElement,
+    Index,
     Integer,
     MetaData,
     Select,
@@ -94,9 +96,19 @@ from tastegraph.storage.dialect import (
     int_div,
     least,
     no_index,
-    utc_day,
     utc_micros,
 )
+
+
+def _among(targets: Any) -> Any:
+    """A filter on a target column: it is one of ``targets`` (bound now, not in a loop)."""
+    return lambda target: target.in_(targets)
+
+
+def _table(model: Any) -> Table:
+    """A mapped class's table (typed as a plain FromClause by SQLAlchemy's stubs)."""
+    return typing.cast(Table, model.__table__)
+
 
 GRAINS = (Grain.DAY, Grain.MONTH, Grain.QUARTER, Grain.HALF, Grain.YEAR, Grain.ALL)
 HEAD_SHARE = 10_000
@@ -117,7 +129,8 @@ _CHUNK = 2000
 """Item ids per statement (SQLite takes at most 32,766 parameters)."""
 _WRITE = 0x74670001
 _FOLD = 0x74670002
-_MODELS: tuple[type[ChartCount] | type[CountryChartCount], ...] = (ChartCount, CountryChartCount)
+Model = type[ChartCount] | type[CountryChartCount]
+_MODELS: tuple[Model, ...] = (ChartCount, CountryChartCount)
 
 
 def _any_of(column: Any, values: Sequence[str]) -> ColumnElement[bool]:
@@ -305,6 +318,7 @@ _NP = Table(
     Column("old_last", BigInteger),
     Column("slow", SmallInteger),
 )
+Index("tastegraph_chart_np_pair", _NP.c.level, _NP.c.item_id, _NP.c.user_id)
 """The pairs of ``_PD``: the first and last of its plays, and the pair's first and last
 *other* counted play (``ChartPair`` before a fold; what the log has left after a delete)."""
 _SEEN = Table(
@@ -399,6 +413,11 @@ def _create_temp(session: Session, table: Table) -> None:
     connection.exec_driver_sql(
         f"CREATE TEMPORARY TABLE IF NOT EXISTS {table.name} ({', '.join(columns)})"
     )
+    for index in table.indexes:
+        names = ", ".join(c.name for c in index.columns)
+        connection.exec_driver_sql(
+            f"CREATE INDEX IF NOT EXISTS {index.name} ON {table.name} ({names})"
+        )
 
 
 def _analyze(session: Session, *tables: Table) -> None:
@@ -642,11 +661,11 @@ def _fill_pairs(session: Session, *, with_stored: bool) -> None:
     )
     g = grouped.c
     if with_stored:
-        pair = ChartPair.__table__.c
+        pair = _table(ChartPair).c
         old_first: Any = pair.first_us
         old_last: Any = pair.last_us
         source: Any = grouped.outerjoin(
-            ChartPair.__table__,
+            _table(ChartPair),
             and_(pair.level == g.level, pair.item_id == g.item_id, pair.user_id == g.user_id),
         )
     else:
@@ -848,7 +867,7 @@ def _count_in(session: Session, through: int) -> None:
     _insert_delta(session, _bucket_delta(_new_buckets(first=np.old_first, last=np.old_last), 1))
     _insert_delta(session, _last_moves(old=np.old_last, new=greatest(np.old_last, np.last_us)))
     _apply_delta(session)
-    pair = ChartPair.__table__
+    pair = _table(ChartPair)
     rows = select(np.level, np.item_id, np.user_id, np.first_us, np.last_us).where(true())
     session.execute(
         _upsert(session, pair)
@@ -867,7 +886,7 @@ def _uncount(session: Session, through: int) -> None:
     """Take ``_PD`` (plays just deleted) out of the rollups and the pairs."""
     _fill_pairs(session, with_stored=True)
     np = _NP.c
-    pair = ChartPair.__table__.c
+    pair = _table(ChartPair).c
     stored_last = (
         select(pair.last_us)
         .where(pair.level == np.level, pair.item_id == np.item_id, pair.user_id == np.user_id)
@@ -979,7 +998,7 @@ def _add_sizes(
     session: Session, rows: Any, model: type[ChartCount] | type[CountryChartCount]
 ) -> None:
     """Bucket totals: plays, and the threshold above which rows are head."""
-    sizes = ChartSize.__table__
+    sizes = _table(ChartSize)
     keys = [_scope(rows, model), rows.c.level, rows.c.grain, rows.c.bucket]
     plays = func.sum(rows.c.plays)
     added = (
@@ -1008,7 +1027,7 @@ def _move_item_lasts(
 ) -> None:
     """Before plays are added to the ``all`` rows: items whose last play moves later leave
     the ``item_lasts`` of their old last play's buckets for the new one's."""
-    table = model.__table__
+    table = _table(model)
     t = table.c
     on = [t[n] == rows.c[n] for n in _key_names(model)]
     moved = (
@@ -1053,16 +1072,16 @@ def _shift_item_lasts(session: Session, moved: Any) -> None:
         .having(total != 0)
     )
     names = ["country", "level", "grain", "bucket", "plays", "item_lasts", "tau"]
-    sizes = ChartSize.__table__
+    sizes = _table(ChartSize)
     session.execute(insert_adding(session, sizes, names[:4], "item_lasts").from_select(names, rows))
 
 
 def _upsert_rows(
     session: Session, rows: Any, model: type[ChartCount] | type[CountryChartCount]
 ) -> None:
-    table = model.__table__
+    table = _table(model)
     t = table.c
-    sizes = ChartSize.__table__.c
+    sizes = _table(ChartSize).c
 
     def tau_of(scope: Any, level: Any, grain: Any, bucket: Any) -> Any:
         found = (
@@ -1079,7 +1098,7 @@ def _upsert_rows(
 
     key_names = _key_names(model)
     key_cols = [rows.c[n] for n in key_names]
-    names = key_names + ["plays", "listeners", "lasts", "first_us", "last_us", "head"]
+    names = [*key_names, "plays", "listeners", "lasts", "first_us", "last_us", "head"]
     source = (
         select(
             *key_cols,
@@ -1122,7 +1141,7 @@ def _respan(
     """After plays were taken away: look up the first and last remaining play of the rows
     that may have lost theirs (coarser than a day), and move the items whose last play
     changed in ``item_lasts``; rows left without plays take their item's last play away."""
-    table = model.__table__
+    table = _table(model)
     t = table.c
     key_names = _key_names(model)
     on = and_(*(t[n] == rows.c[n] for n in key_names))
@@ -1204,7 +1223,7 @@ def _drop_empty(
 ) -> None:
     """Delete the rows of ``rows``' keys left without plays (a row exists only for an item
     played in its bucket)."""
-    table = model.__table__
+    table = _table(model)
     names = _key_names(model)
     keys = tuple_(*(table.c[n] for n in names))
     touched = select(*(rows.c[n] for n in names)).where(rows.c.plays < 0)
@@ -1267,7 +1286,7 @@ def recount(session: Session, targets: Sequence[tuple[str, int]], through: int) 
     rc = _RECOUNT.c
     for level in sorted({lv for lv, _t in targets}):
         mine = select(rc.target_id).where(rc.level == level)
-        played = children_of(Kind(level), lambda target: target.in_(mine)).subquery("played")
+        played = children_of(Kind(level), _among(mine)).subquery("played")
         batch = (
             select(Play.item_id, Play.played_at, Play.user_id)
             .where(Play.item_id.in_(select(played.c.item_id)), Play.id <= through)
@@ -1285,7 +1304,7 @@ def recount(session: Session, targets: Sequence[tuple[str, int]], through: int) 
         _insert_delta(session, _last_moves(old=NO_US, new=np.last_us))
         for model in _MODELS:
             _recount_rows(session, model, level, mine)
-        pair = ChartPair.__table__
+        pair = _table(ChartPair)
         session.execute(delete(pair).where(pair.c.level == level, pair.c.item_id.in_(mine)))
         session.execute(
             pair.insert().from_select(
@@ -1300,7 +1319,7 @@ def _recount_rows(
 ) -> None:
     """Set the listener columns of ``model``'s rows of the items ``mine`` (of ``level``) to
     ``_DELTA``'s, and their items' last plays in ``item_lasts``."""
-    table = model.__table__
+    table = _table(model)
     t = table.c
     names = _key_names(model)
     rows = _grouped_delta(model)
@@ -1331,7 +1350,7 @@ def _recount_rows(
     session.execute(
         _upsert(session, table)
         .from_select(
-            names + ["plays", *values, "head"],
+            [*names, "plays", *values, "head"],
             select(
                 *(rows.c[n] for n in names),
                 literal(0),
@@ -1356,7 +1375,7 @@ def _drop_empty_touched(session: Session) -> None:
     """Delete the rows a catalogue change left without plays."""
     tc = _TOUCHED.c
     for model in _MODELS:
-        table = model.__table__
+        table = _table(model)
         names = _key_names(model)
         keys = tuple_(*(table.c[n] for n in names))
         if model is CountryChartCount:

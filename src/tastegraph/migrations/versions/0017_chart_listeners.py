@@ -12,6 +12,7 @@ Revises: 0016
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -25,7 +26,9 @@ _KEYS = ("level", "grain", "bucket", "item_id")
 
 
 def _count_table(name: str, *, country: bool, listeners: bool) -> None:
-    columns = [sa.Column("country", sa.String(length=2), nullable=False)] if country else []
+    columns: list[sa.Column[Any]] = (
+        [sa.Column("country", sa.String(length=2), nullable=False)] if country else []
+    )
     columns += [
         sa.Column("level", sa.String(length=16), nullable=False),
         sa.Column("grain", sa.String(length=8), nullable=False),

@@ -13,7 +13,7 @@ from fastapi.responses import Response
 from tastegraph.catalog.kinds import Kind
 from tastegraph.locales import countries, normalize_country
 from tastegraph.stats.periods import Period, resolve
-from tastegraph.stats.profile import ProfileStats
+from tastegraph.stats.services import Chart
 from tastegraph.web.ui.discovery import (
     KIND_PLURALS,
     PERIODS,
@@ -42,6 +42,16 @@ def country_choices(locale: str) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(((c, str(names.get(c, c))) for c in countries()), key=lambda p: p[1]))
 
 
+def _chart_tags(tags: dict[int, list[str]], chart: Chart) -> list[str]:
+    """The tags of the chart's items, weighted by their plays (everyone's tags over a long
+    period would be a scan of every play: these come from the page's items)."""
+    weights: dict[str, int] = {}
+    for entry in chart.entries:
+        for name in tags.get(entry.item.id, []):
+            weights[name] = weights.get(name, 0) + entry.plays
+    return sorted(weights, key=lambda name: (-weights[name], name))[:TAGS_SHOWN]
+
+
 @router.get("/charts")
 def charts(
     page: PageDep, level: str = "", period: str = "", country: str = "", tag: str = ""
@@ -64,7 +74,7 @@ def charts(
             shown_level, window=window, country=place, tag=tag or None, limit=CHART_SIZE
         )
         briefs = svc.catalog.briefs([e.item for e in chart.entries], catalog_viewer(page, viewer))
-        tags = ProfileStats(svc.session).top_tags(None, window, TAGS_SHOWN)
+        tags = _chart_tags(svc.catalog.top_tags([e.item.id for e in chart.entries]), chart)
         params = {
             "level": shown_level.value,
             "period": chosen.value,

@@ -72,8 +72,13 @@ def profile(name: str, page: PageDep, period: str = "", level: str = "") -> Resp
         )
         loved = svc.ingest.feedback(owner, Sentiment.LOVE, limit=LOVED_ITEMS)
         groups = svc.groups.visible_groups_of(viewer, owner)[:GROUPS_SHOWN]
-        neighbours = _neighbours(svc, viewer, owner)
-        compatibility = _compatibility(svc, viewer, owner) if viewer and not own else None
+        # Taste is compared at the headline level of what the owner plays most (artists for
+        # a music listener, shows for a TV watcher), as Last.fm's tasteometer compared
+        # artists: far cheaper for heavy listeners than every kind at once.
+        overall = max(stats.shares(owner), key=lambda s: s.plays)
+        taste = DOMAIN_LEVELS[overall.domain][0] if overall.plays else Kind.ARTIST
+        neighbours = _neighbours(svc, viewer, owner, taste)
+        compatibility = _compatibility(svc, viewer, owner, taste) if viewer and not own else None
         span = svc.stats.first_and_last(owner)
 
         items: list[Item] = [item for _, item, _ in plays]
@@ -108,6 +113,7 @@ def profile(name: str, page: PageDep, period: str = "", level: str = "") -> Resp
                 "groups": groups,
                 "neighbours": neighbours,
                 "compatibility": compatibility,
+                "taste_kind": page.gettext(KIND_PLURALS[taste]),
                 "compatibility_word": page.gettext(COMPATIBILITY[compatibility.level])
                 if compatibility
                 else "",
@@ -116,16 +122,16 @@ def profile(name: str, page: PageDep, period: str = "", level: str = "") -> Resp
         )
 
 
-def _neighbours(svc: Services, viewer: User | None, owner: User) -> Neighbours | None:
+def _neighbours(svc: Services, viewer: User | None, owner: User, kind: Kind) -> Neighbours | None:
     """Taste neighbours once a model is trained (None before: the section says so)."""
     try:
-        return svc.recs.neighbours(viewer, owner, limit=NEIGHBOURS_SHOWN)
+        return svc.recs.neighbours(viewer, owner, kind.value, limit=NEIGHBOURS_SHOWN)
     except RecsError:
         return None
 
 
-def _compatibility(svc: Services, viewer: User, owner: User) -> Compatibility | None:
+def _compatibility(svc: Services, viewer: User, owner: User, kind: Kind) -> Compatibility | None:
     try:
-        return svc.recs.compatibility(viewer, owner)
+        return svc.recs.compatibility(viewer, owner, kind.value)
     except RecsError:
         return None
