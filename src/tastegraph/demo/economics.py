@@ -10,11 +10,10 @@ blackout, title costs, unfinished playbacks and twelve weeks of ad delivery.
 * **Playbacks**: some people paused the next episode of a show they were watching and never
   finished it (progress scrobbling keeps those as playbacks, not plays).
 * **Ads**: an instream pre-roll placement, three advertisers (a segment of series watchers,
-  sports content, run of network) and, for every episode, film and match play of the last
-  ``AD_DAYS`` days (twelve weeks) of the history, one decision of a real ``AdEngine`` at the
-  play's moment;
-  the impressions and a few clicks are counted by the real beacon code and attributed to the
-  item played (``insights/attribution.py``).
+  sports content, run of network) and, for one in three episode, film and match plays of the
+  last ``AD_DAYS`` days (twelve weeks) of the history (the others are on ad-free plans), one
+  decision of a real ``AdEngine`` at the play's moment; the impressions and a few clicks are
+  counted by the real beacon code and attributed to the item played (``insights/attribution.py``).
 
 Everything is drawn from the seed, so the same seed and anchor give the same economics.
 """
@@ -69,6 +68,8 @@ Log = Callable[..., Any]
 AD_DAYS = 84
 """Days of ad delivery simulated at the end of the history: the twelve weeks an insight covers
 by default, so that revenue and viewers are counted over the same days."""
+AD_SHARE = 1 / 3
+"""The share of video plays that start with a pre-roll (the rest are on ad-free plans)."""
 CLICK_RATE = 0.006
 PLACEMENT = "preroll"
 REGIONS: dict[str, str] = {
@@ -292,6 +293,11 @@ def _advertise(
             name="Series watchers",
             rule={"type": "kind", "kinds": ["episode"], "min_plays": 8, "within_days": 90},
         )
+        svc.audiences.create_segment(
+            None,
+            name="Screen audience",
+            rule={"type": "kind", "kinds": ["episode", "film", "match"], "within_days": 365},
+        )
         svc.ads.create_placement(
             scope,
             PlacementIn(
@@ -350,7 +356,7 @@ def _advertise(
             user_id: svc.audiences.segments_of(user_id)
             for user_id in _segment_members(session, segment.id)
         }
-    requests = _requests(community, stored, start)
+    requests = [r for r in _requests(community, stored, start) if rng.random() < AD_SHARE]
     out.decisions = len(requests)
     clock = _SimClock(start)
     engine = AdEngine(

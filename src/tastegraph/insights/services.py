@@ -211,7 +211,7 @@ class InsightsService:
             if not 2 <= top <= MAX_TITLES:
                 raise InvalidInsightsRequest(f"top must be between 2 and {MAX_TITLES}.")
             chart = self.stats.chart(
-                kind,
+                Kind(kind),
                 window=Window(window.since, window.until, window.timezone),
                 limit=top,
                 listeners=False,
