@@ -3,7 +3,8 @@
 
     python3 run.py demo    create .venv, install, migrate SQLite, load the demo community, serve
     python3 run.py test    create .venv, install, then ruff, mypy and the test suite
-                           (on SQLite and, where a server answers, on PostgreSQL)
+                           (on SQLite and, where a server answers, on PostgreSQL), spread
+                           over TASTEGRAPH_TEST_WORKERS processes (default 3; 0: one)
     python3 run.py setup   only create .venv and install
 
 Everything lands in .venv beside this file; nothing is installed globally.
@@ -60,7 +61,11 @@ def test(extra: list[str]) -> None:
     _run(PY, "-m", "ruff", "check", "src", "tests", "bench", "run.py", env=env)
     _run(PY, "-m", "ruff", "format", "--check", "src", "tests", "bench", "run.py", env=env)
     _run(PY, "-m", "mypy", env=env)
-    _run(PY, "-m", "pytest", *extra, env=env)
+    # Test modules are spread over worker processes (pytest-xdist), a whole module per worker
+    # so module fixtures are built once; TASTEGRAPH_TEST_WORKERS=0 runs them in this process.
+    workers = env.get("TASTEGRAPH_TEST_WORKERS", "3")
+    spread = [] if workers == "0" else ["-n", workers, "--dist", "loadfile"]
+    _run(PY, "-m", "pytest", *spread, *extra, env=env)
 
 
 def main() -> None:

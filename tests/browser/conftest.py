@@ -120,9 +120,11 @@ def ui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             proc.wait()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """Headless Chromium, the system's own."""
+    """Headless Chromium, the system's own, one per test module: Playwright's sync API keeps
+    an event loop running in the thread while it is open, so it is stopped before a test
+    module that calls ``asyncio.run`` can run in the same worker."""
     if shutil.which(CHROMIUM) is None:
         _skip_or_fail(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
     try:
