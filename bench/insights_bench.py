@@ -48,6 +48,7 @@ from tastegraph.ads.models import AdDelivery
 from tastegraph.audiences.models import Segment, SegmentMember
 from tastegraph.config import Mode, Settings
 from tastegraph.ingest.models import Play, Playback
+from tastegraph.insights import segment_bits
 from tastegraph.insights.models import CostKind, TitleAdDelivery, TitleCost
 from tastegraph.runtime import Runtime
 from tastegraph.social.models import Group, GroupMember
@@ -245,6 +246,10 @@ def load(url: str, community: Community, args: argparse.Namespace) -> None:
         load_plays(loader, community, args.seed)
         log(f"  plays and their indexes in {time.perf_counter() - started:.0f} s")
         load_facts(loader, community, args)
+        with engine.begin() as connection:
+            # The members were copied in, not added by the audiences area: its member hook
+            # did not run, so the bitmaps title pages count segments from are built here.
+            segment_bits.rebuild_all(connection)
         if backend == "postgresql":
             with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
                 connection.exec_driver_sql("VACUUM ANALYZE")

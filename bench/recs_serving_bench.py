@@ -16,7 +16,11 @@ artists, Zipf popularity inside taste clusters):
   fold-in, masks, explanations, items loaded. ``http`` adds the API (FastAPI's TestClient, in
   process: routing, auth, JSON). ``--friends N`` adds about N accepted friendships per user:
   with ``--model hybrid`` each request then also reads the user's friends (who they are, whom
-  they may see) and adds the friends' term from their trained rows.
+  they may see) and adds the friends' term from their trained rows. ``--restricted SHARE``
+  grants that share of the artists (their tracks inherit) to one random territory each (a
+  country, a group such as EU or LATAM, or WORLD), so that many tracks are unavailable to the
+  users (all in FR), and measures the same requests with and without the territorial-rights
+  filter, interleaved, plus the time spent in the filter itself inside each request.
 * ``batch``: top 50 for ``--users`` users in batches of ``--batch`` rows: ``score`` of the
   batch (one matrix product), played items masked, ``top_n``.
 
@@ -315,6 +319,41 @@ def _populate(url: str, counts: sparse.csr_matrix, friends: int = 0) -> None:
     engine.dispose()
 
 
+RESTRICTED_TERRITORIES = ("DE", "US", "GB", "BR", "JP", "EU", "DACH", "LATAM", "NORDICS", "WORLD")
+"""Where a restricted artist is granted (one each): FR users see those in EU and WORLD."""
+
+
+def _restrict(url: str, n_artists: int, share: float) -> int:
+    """Grant ``share`` of the artists to one territory each (before any index is built);
+    the number of grants."""
+    import random
+
+    import sqlalchemy as sa
+
+    from tastegraph.catalog.models import ItemRight, Offer
+
+    rng = random.Random(5)
+    chosen = rng.sample(range(1, n_artists + 1), int(n_artists * share))
+    now = datetime.now(UTC)
+    grants = [
+        {
+            "item_id": artist,
+            "territory": rng.choice(RESTRICTED_TERRITORIES),
+            "offer": Offer.SUBSCRIPTION,
+            "audio_languages": [],
+            "subtitle_languages": [],
+            "created_at": now,
+        }
+        for artist in chosen
+    ]
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        if grants:
+            conn.execute(sa.insert(ItemRight), grants)
+    engine.dispose()
+    return len(grants)
+
+
 def bench_service(args: argparse.Namespace, rows: list[tuple[str, ...]]) -> None:
     from sqlalchemy import func, select
 
@@ -358,6 +397,8 @@ def bench_service(args: argparse.Namespace, rows: list[tuple[str, ...]]) -> None
     )
     rng = np.random.default_rng(3)
     users = [int(u) + 1 for u in rng.integers(0, args.db_users, args.queries + 50)]
+    if args.restricted:
+        bench_availability(args, runtime, settings.effective_database_url, users, rows)
 
     def request(user_id: int) -> Callable[[], Any]:
         def call() -> Any:
@@ -371,6 +412,9 @@ def bench_service(args: argparse.Namespace, rows: list[tuple[str, ...]]) -> None
 
         return call
 
+    if args.restricted:
+        runtime.close()
+        return
     p50, p99, worst = percentiles(timed([request(u) for u in users]))
     emit(
         rows,
@@ -387,6 +431,83 @@ def bench_service(args: argparse.Namespace, rows: list[tuple[str, ...]]) -> None
     if "http" in args.paths:
         bench_http(runtime, settings, users, rows)
     runtime.close()
+
+
+def bench_availability(
+    args: argparse.Namespace,
+    runtime: Any,
+    url: str,
+    users: list[int],
+    rows: list[tuple[str, ...]],
+) -> None:
+    """The same recommendation requests with and without the territorial-rights filter,
+    interleaved (so the machine's load falls on both alike), and the filter's own time."""
+    from tastegraph.accounts.models import User
+
+    n_artists = max(1, args.items // 10)
+    grants = _restrict(url, n_artists, args.restricted)
+    availability = runtime.availability
+    availability.rebuild(force=True)
+    tracks = list(range(n_artists + 1, n_artists + 1 + args.items))
+    unavailable = 1 - sum(availability.mask(tracks, "FR")) / len(tracks)
+    print(
+        f"service: {grants:,} grants on {args.restricted:.0%} of the artists: "
+        f"{unavailable:.1%} of the tracks unavailable in FR",
+        flush=True,
+    )
+    real_mask = availability.mask
+    spent = [0.0]
+
+    def counted_mask(ids: Any, country: Any, at: Any = None) -> Any:
+        started = CLOCK["now"]()
+        try:
+            return real_mask(ids, country, at)
+        finally:
+            spent[0] += CLOCK["now"]() - started
+
+    availability.mask = counted_mask
+    in_filter: list[float] = []
+    dropped = [0, 0]
+
+    def request(user_id: int, filtered: bool) -> Callable[[], Any]:
+        def call() -> Any:
+            with runtime.db.unit_of_work() as session:
+                svc = runtime.services(session)
+                if not filtered:
+                    svc.recs.availability = None
+                user = session.get(User, user_id)
+                assert user is not None
+                spent[0] = 0.0
+                answer = svc.recs.recommend(user, "track", 20)
+                assert answer.source == "model", answer.source
+                if filtered:
+                    in_filter.append(spent[0] * 1000)
+                else:  # what the filter would have removed from the unfiltered list
+                    ids = [e.item.id for e in answer.entries]
+                    dropped[0] += len(ids) - sum(real_mask(ids, "FR"))
+                    dropped[1] += len(ids)
+                return answer
+
+        return call
+
+    calls = [request(u, filtered) for u in users for filtered in (False, True)]
+    times = timed(calls, warmup=100)
+    without, with_filter = times[0::2], times[1::2]
+    filter_times = in_filter[50:]  # after the warm-up
+    label = f"RecsService.recommend, 20 tracks, SQLite, {args.items:,} items, {args.model}"
+    for what, samples in (
+        (f"{label}, no availability filter", without),
+        (f"{label}, availability filter ({unavailable:.0%} of tracks unavailable)", with_filter),
+        ("of which the availability filter (Availability.mask calls)", filter_times),
+    ):
+        p50, p99, worst = percentiles(samples)
+        emit(rows, ("service", what, f"{p50:.3f}", f"{p99:.3f}", f"{worst:.2f}"))
+    print(
+        f"service: the unfiltered lists held {dropped[0]:,} unavailable tracks of "
+        f"{dropped[1]:,} ({dropped[0] / max(dropped[1], 1):.1%})",
+        flush=True,
+    )
+    availability.mask = real_mask
 
 
 def bench_http(
@@ -467,6 +588,14 @@ def main() -> None:
         type=int,
         default=0,
         help="service and http: accepted friendships per user (the hybrid's friends' term)",
+    )
+    parser.add_argument(
+        "--restricted",
+        type=float,
+        default=0.0,
+        metavar="SHARE",
+        help="service: grant this share of the artists to one territory each and compare "
+        "recommend with and without the availability filter (e.g. 0.3)",
     )
     parser.add_argument(
         "--blas-threads", type=int, default=1, help="online requests (TASTEGRAPH_RECS_BLAS_THREADS)"

@@ -28,16 +28,24 @@ Usage::
                                                      # 20M plays on PostgreSQL, 5M on SQLite
     .venv/bin/python bench/stats_bench.py --users 10000 --plays 1000000 --backends sqlite
     .venv/bin/python bench/stats_bench.py --backends none --with-maloja   # Maloja only
+    # load once and keep it (--requests 0 --ingest-rounds 0: load only), then time it again
+    .venv/bin/python bench/stats_bench.py --backends postgresql --database tg_stats_bench \
+        --keep-database --requests 0 --ingest-rounds 0
+    .venv/bin/python bench/stats_bench.py --backends postgresql --database tg_stats_bench \
+        --keep-database --reuse
 
 PostgreSQL runs in a throwaway database on ``--postgres-url`` (default: the local server,
-user postgres), dropped afterwards. Maloja (``malojaserver`` from PyPI) runs from the
-virtualenv ``--maloja-venv`` (created with pip when missing), with its own data folder and
-port.
+user postgres), dropped afterwards, unless ``--database`` names one (``--sqlite-file`` for
+SQLite); ``--reuse`` times what an earlier run loaded there (same ``--users``, ``--plays``
+and ``--seed``: the community is generated again for the requests, not loaded). Maloja
+(``malojaserver`` from PyPI) runs from the virtualenv ``--maloja-venv`` (created with pip when
+missing), with its own data folder and port.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import math
 import os
@@ -677,6 +685,11 @@ class IngestResult:
         )
 
 
+def _run_prefix(word: str) -> str:
+    """A name prefix for this run's ingesting users, new in a reused database too."""
+    return f"{word}{int(time.time()) % 1_000_000:06d}"
+
+
 def _median(values: list[float]) -> float:
     ordered = sorted(values)
     return ordered[(len(ordered) - 1) // 2] if ordered else math.nan
@@ -703,13 +716,14 @@ def ingest_comparison(
     )
     runtime = Runtime.create(Settings(mode=Mode.DEV, database_url=url))
     result = IngestResult()
+    prefix = _run_prefix("ingest")
     try:
         with runtime.db.unit_of_work(write=True) as session:
             svc = runtime.services(session)
             for i, (name, zone) in enumerate(workload.users.items()):
                 svc.accounts.register(
                     UserCreate(
-                        name=f"ingest-{name}",
+                        name=f"{prefix}-{name}",
                         password="bench-password",
                         timezone=zone,
                         country=("DE", "US", "JP", "BR")[i % 4],
@@ -720,7 +734,7 @@ def ingest_comparison(
             with runtime.db.unit_of_work(write=True) as session:
                 svc = runtime.services(session)
                 svc.ingest.record(
-                    svc.accounts.get_by_name(f"ingest-{batch.user}"), submissions, source="api"
+                    svc.accounts.get_by_name(f"{prefix}-{batch.user}"), submissions, source="api"
                 )
 
         for batch in workload.warmup:
@@ -781,13 +795,14 @@ def ingest_over_http(
     )
     runtime = Runtime.create(Settings(mode=Mode.DEV, database_url=url))
     tokens: dict[str, str] = {}
+    prefix = _run_prefix("http")
     try:
         with runtime.db.unit_of_work(write=True) as session:
             svc = runtime.services(session)
             for i, (name, zone) in enumerate(workload.users.items()):
                 user = svc.accounts.register(
                     UserCreate(
-                        name=f"http-{name}",
+                        name=f"{prefix}-{name}",
                         password="bench-password",
                         timezone=zone,
                         country=("DE", "US", "JP", "BR")[i % 4],
@@ -1047,6 +1062,66 @@ def print_charts(label: str, results: list[Timed], markdown: bool) -> None:
     )
 
 
+@contextlib.contextmanager
+def _database(args: argparse.Namespace, backend: str, workdir: Path) -> Iterator[str]:
+    """Where the community goes: a throwaway database, or the one ``--database`` (PostgreSQL)
+    or ``--sqlite-file`` names, emptied first unless ``--reuse`` and dropped afterwards unless
+    ``--keep-database``."""
+    if backend == "sqlite":
+        if args.sqlite_file is None:
+            with fresh_database(backend, workdir, args.postgres_url, f"scale-{backend}") as url:
+                yield url
+            return
+        files = [Path(f"{args.sqlite_file}{suffix}") for suffix in ("", "-wal", "-shm")]
+        if not args.reuse:
+            for path in files:
+                path.unlink(missing_ok=True)
+        try:
+            yield f"sqlite:///{args.sqlite_file}"
+        finally:
+            if not args.keep_database:
+                for path in files:
+                    path.unlink(missing_ok=True)
+        return
+    if args.database is None:
+        with fresh_database(backend, workdir, args.postgres_url, f"scale-{backend}") as url:
+            yield url
+        return
+    name = args.database
+    admin = sa.create_engine(args.postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        exists = conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
+        if exists and not args.reuse:
+            conn.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+            exists = None
+        if not exists:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield (
+            sa.make_url(args.postgres_url).set(database=name).render_as_string(hide_password=False)
+        )
+    finally:
+        if not args.keep_database:
+            with admin.connect() as conn:
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _loaded_plays(url: str) -> int:
+    """How many generated plays the database holds (0 when it holds no community)."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as connection:
+            if not sa.inspect(connection).has_table("plays"):
+                return 0
+            found = connection.scalar(
+                sa.select(sa.func.count()).select_from(Play).where(Play.source == "bench")
+            )
+            return int(found or 0)
+    finally:
+        engine.dispose()
+
+
 def run_backend(args: argparse.Namespace, backend: str, workdir: Path, now: int) -> None:
     """Generate, load, time the charts and the ingestion on one backend; print the tables."""
     if backend == "postgresql":
@@ -1065,9 +1140,17 @@ def run_backend(args: argparse.Namespace, backend: str, workdir: Path, now: int)
         f"{len(community.play_at):,} plays generated in {time.perf_counter() - started:.0f} s",
         flush=True,
     )
-    with fresh_database(backend, workdir, args.postgres_url, f"scale-{backend}") as url:
-        timings = load(url, community, lambda text: print(text, flush=True))
-        print("load seconds: " + ", ".join(f"{k} {v:.0f}" for k, v in timings.items()))
+    with _database(args, backend, workdir) as url:
+        loaded = _loaded_plays(url) if args.reuse else 0
+        if loaded:
+            if loaded != plays:
+                raise SystemExit(f"{url} holds {loaded:,} generated plays, not {plays:,}")
+            print(f"reusing the loaded database ({loaded:,} plays)", flush=True)
+        else:
+            timings = load(url, community, lambda text: print(text, flush=True))
+            print("load seconds: " + ", ".join(f"{k} {v:.0f}" for k, v in timings.items()))
+        # The community again for a reused database: the same seed draws the same people,
+        # countries and activity, so the same requests (the play times do not enter them).
         requests = chart_requests(community, args.requests, args.seed)
         del community
         env = {
@@ -1078,11 +1161,12 @@ def run_backend(args: argparse.Namespace, backend: str, workdir: Path, now: int)
         }
         # Migrations others added while the data loaded (a shared working tree).
         cli(env, "db", "upgrade")
-        loads = [os.getloadavg()[0]]
-        with tastegraph_server(env, workdir / f"server-{backend}.log") as port:
-            results = time_requests(port, requests, args.warmup, loads)
-        print_charts(label, results, args.markdown)
-        print(f"machine load (1-minute average) while timing charts: {_loads(loads)}")
+        if args.requests:
+            loads = [os.getloadavg()[0]]
+            with tastegraph_server(env, workdir / f"server-{backend}.log") as port:
+                results = time_requests(port, requests, args.warmup, loads)
+            print_charts(label, results, args.markdown)
+            print(f"machine load (1-minute average) while timing charts: {_loads(loads)}")
         if not args.ingest_rounds:
             return
         serial = ingest_comparison(
@@ -1159,7 +1243,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--backends", default="postgresql,sqlite", help="some of postgresql, sqlite; or none"
     )
-    parser.add_argument("--requests", type=int, default=400, help="timed requests of each kind")
+    parser.add_argument(
+        "--requests", type=int, default=400, help="timed requests of each kind; 0 skips"
+    )
     parser.add_argument("--warmup", type=int, default=100, help="untimed requests first")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--ingest-rounds", type=int, default=6, help="alternating rounds; 0 skips")
@@ -1171,6 +1257,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--postgres-url", default=DEFAULT_PG_URL)
     parser.add_argument("--markdown", action="store_true", help="tables as GitHub markdown")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (logs, DBs)")
+    parser.add_argument("--database", default=None, help="PostgreSQL database name to use")
+    parser.add_argument("--sqlite-file", type=Path, default=None, help="SQLite file to use")
+    parser.add_argument("--reuse", action="store_true", help="time what is loaded there")
+    parser.add_argument("--keep-database", action="store_true", help="keep --database's data")
     args = parser.parse_args(argv)
     known = ("postgresql", "sqlite")
     backends = [] if args.backends == "none" else choices(parser, args.backends, known)

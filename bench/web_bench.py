@@ -12,8 +12,8 @@ rendering and the response) and prints p50 / p95 / max per page:
   tastes is computed) and, for the same users, signed out; the target is under 200 ms;
 * the home page (signed out, and signed in with the friends' activity), the charts (the
   week's artists with distinct listeners, and all-time tracks), item pages (the most played
-  artist, its most played track, the most watched show), search, and the signed-in viewer's
-  recommendations.
+  artist, its most played track, the most watched show signed out and in, the most read
+  outlet), search, and the signed-in viewer's recommendations.
 
 Usage::
 
@@ -123,11 +123,13 @@ def _profiles(url: str, count: int) -> list[str]:
 
 
 def _ids(runtime: Runtime) -> dict[str, int]:
-    """The most played artist, its most played track and the most watched show."""
+    """The most played artist, its most played track, the most watched show and the most
+    read outlet."""
     with runtime.db.unit_of_work() as session:
         svc = runtime.services(session)
         artist = svc.stats.chart(Kind.ARTIST, limit=1, listeners=False).entries[0].item.id
         show = svc.stats.chart(Kind.SHOW, limit=1, listeners=False).entries[0].item.id
+        outlet = svc.stats.chart(Kind.OUTLET, limit=1, listeners=False).entries[0].item.id
         track = session.execute(
             sa.text(
                 "select c.item_id from item_credits c join plays p on p.item_id = c.item_id "
@@ -135,7 +137,7 @@ def _ids(runtime: Runtime) -> dict[str, int]:
             ),
             {"a": artist},
         ).scalar_one()
-    return {"artist": artist, "track": int(track), "show": show}
+    return {"artist": artist, "track": int(track), "show": show, "outlet": outlet}
 
 
 def _log_in(client: TestClient, name: str, password: str) -> None:
@@ -209,6 +211,8 @@ def main() -> None:
             ("item", f"/items/{ids['artist']}", DEMO_USER),
             ("item", f"/items/{ids['track']}", DEMO_USER),
             ("item", f"/items/{ids['show']}", "signed out"),
+            ("item", f"/items/{ids['show']}", DEMO_USER),
+            ("item", f"/items/{ids['outlet']}", "signed out"),
             ("search", "/search?q=love", "signed out"),
             ("recommendations", "/recommendations", DEMO_USER),
             ("recommendations", "/recommendations?kind=track", DEMO_USER),

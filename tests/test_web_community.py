@@ -12,6 +12,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from tastegraph.accounts.errors import NotAuthenticated
+from tastegraph.accounts.models import TokenKind
+from tastegraph.protocols.lastfm.keys import ApiKeyService
+from tastegraph.runtime import Runtime
 from tests.conftest import Account, play, track
 from tests.social_helpers import befriend, fast_passwords, ok  # noqa: F401 - a fixture
 from tests.web_ui_helpers import csrf_of, log_in, sign_up
@@ -65,6 +69,7 @@ def test_community_forms_carry_and_need_the_token(client: TestClient) -> None:
         "/groups/borgen-fans",
         "/groups/borgen-fans/manage",
         "/settings",
+        "/settings/password",
         "/settings/privacy",
         "/settings/advertising",
         "/settings/tokens",
@@ -82,6 +87,14 @@ def test_community_forms_carry_and_need_the_token(client: TestClient) -> None:
         ("/groups/borgen-fans/shouts", {"body": "forged"}),
         ("/groups/borgen-fans/delete", {"confirm": "true"}),
         ("/settings/privacy", {"visibility": "private"}),
+        (
+            "/settings/password",
+            {
+                "current_password": "correct horse",
+                "new_password": "forged password",
+                "confirm_password": "forged password",
+            },
+        ),
         ("/settings/advertising", {"profiling": "true", "personalised_ads": "true"}),
         ("/settings/tokens", {"name": "forged"}),
         ("/settings/delete", {"password": "correct horse", "confirm": "true"}),
@@ -320,7 +333,7 @@ def test_live_room_counts_polls_and_hides_blocked_people(client: TestClient, reg
     assert anna.get("/live/999999").status_code == 404
 
 
-def test_wall_and_feed(client: TestClient, register: Any) -> None:
+def test_wall_and_feed(client: TestClient, register: Any, admin: Account) -> None:
     anna = browser(client, "anna")
     bob = register("bob")
     anna_api = Account("anna", api_token(anna))
@@ -340,6 +353,19 @@ def test_wall_and_feed(client: TestClient, register: Any) -> None:
     feed = anna.get("/feed")
     assert feed.status_code == 200
     assert "listened to 3 tracks by Beyoncé" in feed.text
+    # Titles in the reader's language, on the feed and in the home page's activity.
+    artists = ok(client.get("/api/v1/items", params={"q": "Beyoncé", "kind": "artist"}))
+    ok(
+        client.put(
+            f"/api/v1/catalog/items/{artists['items'][0]['id']}/translations/ja",
+            json={"title": "ビヨンセ"},
+            headers=admin.headers,
+        )
+    )
+    assert post(anna, "/settings/language", {"locale": "ja"}).status_code == 303
+    assert "ビヨンセ" in main_of(anna.get("/feed"))
+    assert "ビヨンセ" in main_of(anna.get("/"))
+    assert post(anna, "/settings/language", {"locale": "en"}).status_code == 303
     assert post(anna, "/user/bob/shouts", {"body": "hello " + XSS}).status_code == 303
     wall = anna.get("/user/bob/shouts")
     assert "hello &lt;script&gt;" in wall.text
@@ -433,6 +459,36 @@ def test_tokens_are_shown_once_work_and_revoke(client: TestClient) -> None:
     assert post(bob, f"/settings/tokens/{token_id}/revoke").status_code == 404
 
 
+def test_connected_apps_are_listed_and_disconnect(client: TestClient, runtime: Runtime) -> None:
+    anna = browser(client, "anna")
+    with runtime.db.unit_of_work(write=True) as session:
+        svc = runtime.services(session)
+        user = svc.accounts.get_by_name("anna")
+        key = ApiKeyService(session).create("Pano Scrobbler")
+        svc.accounts.create_token(user, key.key, kind=TokenKind.LASTFM_SESSION, secret="a" * 32)
+        svc.accounts.create_token(user, "f" * 32, kind=TokenKind.LASTFM_SESSION, secret="b" * 32)
+
+    def apps() -> str:
+        page = anna.get("/settings/tokens").text
+        personal = page.split('id="tokens-heading"')[1].split("</section>")[0]
+        assert "Pano Scrobbler" not in personal  # apps are listed apart from tokens
+        return str(page.split('id="apps-heading"')[1].split("</section>")[0])
+
+    listed = apps()
+    assert "Pano Scrobbler" in listed
+    assert "An app with the key ffffffff…" in listed
+    ids = re.findall(r'action="/settings/tokens/(\d+)/revoke"', listed)
+    assert len(ids) == 2
+    assert post(anna, f"/settings/tokens/{ids[0]}/revoke").status_code == 303
+    assert "Pano Scrobbler" not in apps()
+    with runtime.db.unit_of_work() as session:
+        accounts = runtime.services(session).accounts
+        with pytest.raises(NotAuthenticated):
+            accounts.authenticate_token("a" * 32, kinds=(TokenKind.LASTFM_SESSION,))
+        other = accounts.authenticate_token("b" * 32, kinds=(TokenKind.LASTFM_SESSION,))
+        assert other.name == "anna"
+
+
 def _wait_for_import(web: TestClient, location: str) -> dict[str, Any]:
     deadline = time.monotonic() + 120
     while True:
@@ -512,6 +568,71 @@ def test_export_downloads_the_users_data(client: TestClient) -> None:
     assert anna.get("/settings/export/download", params={"format": "xml"}).status_code == 404
     stranger = TestClient(client.app)
     assert stranger.get("/settings/export/download", follow_redirects=False).status_code == 303
+
+
+def test_password_change_keeps_this_browser_and_ends_the_other_sessions(
+    client: TestClient,
+) -> None:
+    anna = browser(client, "anna")
+    elsewhere = browser(client, "anna", new=False)
+    scrobbler = api_token(anna)
+    api_login = ok(
+        client.post("/api/v1/auth/login", json={"name": "anna", "password": "correct horse"})
+    )["token"]
+    form = anna.get("/settings/password")
+    every_post_form_has_the_token(form)
+    assert 'autocomplete="current-password"' in form.text
+    assert form.text.count('autocomplete="new-password"') == 2
+    attempts = [
+        ("wrong horse", "battery staple", "battery staple", "That is not your current password."),
+        (
+            "correct horse",
+            "battery staple",
+            "battery stapler",
+            "The new password and its confirmation differ.",
+        ),
+        ("correct horse", "short", "short", "Choose a password of at least 8 characters."),
+    ]
+    for current, new, confirm, message in attempts:
+        refused = post(
+            anna,
+            "/settings/password",
+            {"current_password": current, "new_password": new, "confirm_password": confirm},
+            token_from="/settings/password",
+        )
+        assert refused.status_code == 422, message
+        assert f'<p class="error" role="alert">{message}</p>' in refused.text
+    assert elsewhere.get("/settings", follow_redirects=False).status_code == 200  # unchanged
+
+    changed = post(
+        anna,
+        "/settings/password",
+        {
+            "current_password": "correct horse",
+            "new_password": "battery staple",
+            "confirm_password": "battery staple",
+        },
+    )
+    assert changed.status_code == 303
+    assert changed.headers["location"] == "/settings/password?saved=1"
+    assert "Your password is changed." in anna.get(changed.headers["location"]).text
+    # This browser stays signed in (its cookie follows the new hash); the other one is out,
+    # and so is the API log-in; the player's personal token still scrobbles.
+    assert anna.get("/settings", follow_redirects=False).status_code == 200
+    assert elsewhere.get("/settings", follow_redirects=False).status_code == 303
+    assert (
+        client.get("/api/v1/me", headers={"Authorization": f"Bearer {api_login}"}).status_code
+        == 401
+    )
+    assert (
+        client.get("/api/v1/me", headers={"Authorization": f"Bearer {scrobbler}"}).status_code
+        == 200
+    )
+    old = client.post("/api/v1/auth/login", json={"name": "anna", "password": "correct horse"})
+    assert old.status_code == 401
+    log_in(TestClient(client.app), "anna", "battery staple")
+    assert post(anna, "/settings/language", {"locale": "fr"}).status_code == 303
+    assert "Mot de passe actuel" in anna.get("/settings/password").text
 
 
 def test_account_deletion_needs_the_password_and_erases(client: TestClient) -> None:

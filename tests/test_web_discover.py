@@ -5,7 +5,7 @@ the home page — each shown only as far as the privacy rules let the viewer see
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -213,6 +213,50 @@ def test_item_listeners_and_shouts_respect_privacy(client: TestClient, register:
     assert ">public</a>" not in _section(page, "shouts-heading")
 
 
+def test_top_listeners_of_a_show_and_an_outlet_count_what_is_under_them(
+    client: TestClient, register: Any
+) -> None:
+    heavy, light, hidden = register("heavy"), register("light"), register("hidden")
+    ok(client.patch("/api/v1/me", json={"visibility": "private"}, headers=hidden.headers))
+    borgen = [
+        {"kind": "episode", "show": "Borgen", "season": s, "episode": e, "title": f"S{s}E{e}"}
+        for s, e in ((1, 1), (1, 2), (2, 1))
+    ]
+    guardian = [
+        {"kind": "story", "outlet": "The Guardian", "programme": "Daily", "title": "Morning"},
+        {"kind": "story", "outlet": "The Guardian", "title": "Evening"},
+    ]
+    other = {"kind": "episode", "show": "Succession", "season": 1, "episode": 1, "title": "Pilot"}
+    submit(client, heavy, [play(ago(minutes=10 + n), i) for n, i in enumerate(borgen + guardian)])
+    submit(
+        client,
+        light,
+        [play(ago(minutes=40), borgen[2]), play(ago(minutes=41), guardian[1])]
+        + [play(ago(minutes=42 + n), other) for n in range(5)],
+    )
+    # The private listener played most, and is never named.
+    submit(client, hidden, [play(ago(minutes=60 + n), i) for n, i in enumerate(borgen * 3)])
+    for title, kind, expected in (
+        ("Borgen", "show", [("heavy", 3), ("light", 1)]),
+        ("The Guardian", "outlet", [("heavy", 2), ("light", 1)]),
+        ("Succession", "show", [("light", 5)]),
+    ):
+        item_id = _item_id(client, title, kind)
+        listeners = ok(client.get(f"/api/v1/items/{item_id}/listeners"))
+        assert [(e["user"], e["plays"]) for e in listeners] == expected, title
+        section = _section(client.get(f"/items/{item_id}"), "listeners-heading")
+        for name, _ in expected:
+            assert f">{name}</a>" in section, (title, name)
+        assert ">hidden</a>" not in section
+    # The owner sees themself among the listeners.
+    mine = ok(
+        client.get(
+            f"/api/v1/items/{_item_id(client, 'Borgen', 'show')}/listeners", headers=hidden.headers
+        )
+    )
+    assert next((e["user"], e["plays"]) for e in mine) == ("hidden", 9)
+
+
 def test_tags_and_feedback_on_an_item(client: TestClient) -> None:
     sign_up(client, "tagger")
     submit(client, _token(client, "tagger"), [play(ago(hours=1), track("Halo", "Beyoncé"))])
@@ -251,8 +295,17 @@ def test_item_titles_in_the_viewers_language(
             headers=admin.headers,
         )
     )
+    beyonce = _item_id(client, "Beyoncé", "artist")
+    ok(
+        client.put(
+            f"/api/v1/catalog/items/{beyonce}/translations/ja",
+            json={"title": "ビヨンセ"},
+            headers=admin.headers,
+        )
+    )
     japanese = client.get(f"/items/{halo}", headers={"Accept-Language": "ja"})
     assert '<html lang="ja">' in japanese.text
+    assert f'<a href="/items/{beyonce}">ビヨンセ</a>' in _main(japanese)  # the credits too
     assert "<h1>ヘイロー" in _main(japanese)
     assert "Halo" in _main(japanese)  # the original title beside it
     profile = client.get("/user/fan?period=overall&level=track", headers={"Accept-Language": "ja"})
@@ -439,6 +492,49 @@ def test_year_in_review_page_and_poster(client: TestClient, register: Any) -> No
     assert client.get(f"/user/ghost/year/{year}").status_code == 404
     german = client.get(f"/user/fan/year/{year}", headers={"Accept-Language": "de"})
     assert "Wiedergaben" in german.text or "Rückblick" in german.text
+
+
+def test_year_in_review_charts_and_poster_speak_the_page_language(
+    client: TestClient, admin: Account, register: Any
+) -> None:
+    fan = register("fan")
+    when = datetime(datetime.now(UTC).year, 1, 15, 12, tzinfo=UTC)
+    if when > datetime.now(UTC):
+        when = datetime.now(UTC) - timedelta(hours=1)
+    plays = [play(int(when.timestamp()) - n * 60, track("Halo", "Beyoncé")) for n in range(3)]
+    submit(client, fan, plays)
+    halo = _item_id(client, "Halo", "track")
+    ok(
+        client.put(
+            f"/api/v1/catalog/items/{halo}/translations/fr",
+            json={"title": "Auréole"},
+            headers=admin.headers,
+        )
+    )
+    year = when.year
+    english = client.get(f"/user/fan/year/{year}.svg").text
+    assert 'xml:lang="en"' in english
+    assert ">Jan<" in english
+    assert "Top artists" in english
+    assert "3 plays" in english
+    french = client.get(f"/user/fan/year/{year}.svg", headers={"Accept-Language": "fr"}).text
+    assert 'xml:lang="fr"' in french
+    assert ">janv.<" in french
+    assert ">Jan<" not in french
+    assert "Artistes préférés" in french
+    assert "Top artists" not in french
+    assert "3 écoutes" in french
+    assert "plus longue série : 1 jour" in french
+    page = client.get(f"/user/fan/year/{year}", headers={"Accept-Language": "fr"})
+    main = _main(page)
+    assert "Auréole" in main  # the top tracks in the reader's language
+    assert ">janv.<" in main  # the months of the plays-per-month chart
+    japanese = _main(client.get(f"/user/fan/year/{year}", headers={"Accept-Language": "ja"}))
+    assert ">0時<" in japanese
+    assert ">1月<" in japanese
+    poster = client.get(f"/user/fan/year/{year}.svg", headers={"Accept-Language": "ja"}).text
+    assert ">1月<" in poster
+    assert "トップアーティスト" in poster
 
 
 def test_discovery_pages_are_translated(client: TestClient, register: Any) -> None:

@@ -24,6 +24,7 @@ from tastegraph.config import Settings
 from tastegraph.ingest.presence import PresenceService
 from tastegraph.ingest.progress import ProgressService, move_playbacks_on_merge
 from tastegraph.ingest.services import IngestLimits, IngestService, move_plays_on_merge
+from tastegraph.insights import segment_bits
 from tastegraph.insights.services import InsightsService
 from tastegraph.ratelimit import RateLimiter, make_rate_limiter
 from tastegraph.recs.artifacts import ArtifactStore
@@ -121,6 +122,7 @@ class Runtime:
             audience_lookup=lambda session, user: AudienceService(
                 session, clock=self.clock
             ).segments_of(user.id),
+            availability=self.availability,
         )
 
     @classmethod
@@ -157,7 +159,9 @@ class Runtime:
         )
         notifications = NotificationService(session, clock=self.clock)
         social = SocialService(session, notifications=notifications, clock=self.clock)
-        groups = GroupService(session, social, notifications, clock=self.clock)
+        groups = GroupService(
+            session, social, notifications, clock=self.clock, availability=self.availability
+        )
         shouts = ShoutService(
             session,
             social,
@@ -175,6 +179,7 @@ class Runtime:
             recent_days=self.settings.recs_station_recent_days,
             per_group=self.settings.recs_station_per_group,
             clock=self.clock,
+            availability=self.availability,
         )
         services = Services(
             session=session,
@@ -192,6 +197,7 @@ class Runtime:
                 can_manage=self.audience_managers,
                 item_vectors=RecsItemVectors(self.recs),
                 provider=self.settings.public_url or "tastegraph",
+                member_hooks=(segment_bits.rebuild,),
             ),
             notifications=notifications,
             groups=groups,

@@ -192,15 +192,20 @@ class AccountService:
         )
         return owner == user.id
 
-    def list_tokens(self, user: User) -> list[ApiToken]:
-        """The user's live personal and log-in tokens (protocol sessions are listed elsewhere)."""
+    def list_tokens(
+        self,
+        user: User,
+        kinds: tuple[TokenKind, ...] = (TokenKind.PERSONAL, TokenKind.SESSION),
+    ) -> list[ApiToken]:
+        """The user's live tokens of ``kinds``: personal and log-in tokens unless asked for
+        others (the settings page lists the apps connected by Last.fm sessions apart)."""
         return list(
             self.session.scalars(
                 select(ApiToken)
                 .where(
                     ApiToken.user_id == user.id,
                     ApiToken.revoked_at.is_(None),
-                    ApiToken.kind.in_((TokenKind.PERSONAL, TokenKind.SESSION)),
+                    ApiToken.kind.in_(kinds),
                 )
                 .order_by(ApiToken.id)
             )
@@ -211,6 +216,23 @@ class AccountService:
         if token is None or token.user_id != user.id or token.revoked_at is not None:
             raise TokenNotFound(f"You have no token with id {token_id}.")
         token.revoked_at = utcnow()
+
+    def end_sessions(self, user: User, *, keep: int | None = None) -> int:
+        """Revoke the user's log-in sessions (web and API, not personal tokens: players keep
+        scrobbling) except the token ``keep``; after a password change. Returns how many."""
+        stmt = (
+            update(ApiToken)
+            .where(
+                ApiToken.user_id == user.id,
+                ApiToken.revoked_at.is_(None),
+                ApiToken.kind.in_((TokenKind.SESSION, TokenKind.WEB_SESSION)),
+            )
+            .values(revoked_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        if keep is not None:
+            stmt = stmt.where(ApiToken.id != keep)
+        return int(self.session.execute(stmt).rowcount or 0)  # type: ignore[attr-defined]
 
     def update(self, user: User, data: UserUpdate) -> User:
         changes = data.model_dump(exclude_unset=True)

@@ -19,7 +19,10 @@ For a request (a placement and its context) the engine
    no fill when there are none.
 
 Audience segments reach the engine only for viewers who may be profiled; anything else gets
-contextual decisions only. The winner gets a signed token for its impression and click URLs.
+contextual decisions only. The item being consumed gives context (kind, categories, live) only
+where it is available to the viewer (territorial rights, ``item_available``): an ad is not
+targeted at a title the viewer cannot be watching there. The winner gets a signed token for
+its impression and click URLs.
 """
 
 from __future__ import annotations
@@ -62,6 +65,7 @@ from tastegraph.ads.reach import ReachStore, RedisReach, SqlReach
 from tastegraph.ads.schemas import WEEKDAYS, Client
 from tastegraph.ads.taxonomy import categories_for
 from tastegraph.ads.tokens import AdToken, TokenSigner
+from tastegraph.catalog.availability import Availability
 from tastegraph.catalog.kinds import Kind
 from tastegraph.catalog.models import Item, ItemTag, Tag
 from tastegraph.storage.database import Database
@@ -91,6 +95,8 @@ def no_segments(_session: Session, _user: User) -> frozenset[int]:
 
 @dataclass(frozen=True, slots=True)
 class ItemContext:
+    item_id: int
+    """The canonical item (merges followed): what availability is checked for."""
     kind: Kind
     categories: frozenset[str]
     starts_at: datetime | None
@@ -177,6 +183,8 @@ class AdEngine:
     rng: random.Random = field(default_factory=random.Random)
     frequency_sample: int = 1
     """Per-viewer delivery rows (frequency) for one viewer in N (``ads_frequency_sample``)."""
+    availability: Availability | None = None
+    """Territorial rights (``Runtime.availability``); None: every item gives its context."""
     reach: ReachStore = field(init=False)
     """Where impressions' viewers go for unique reach: Redis sketches next to the Redis
     counters, else the database's."""
@@ -293,6 +301,13 @@ class AdEngine:
                 self._items.clear()
             self._items[item_id] = (time.monotonic() + ITEM_CACHE_SECONDS, context)
         return context
+
+    def item_available(self, item: ItemContext, country: str | None) -> bool:
+        """Whether the item being consumed is available in the viewer's country now (a few
+        dictionary lookups in memory). Where it is not, the request gets no item context."""
+        if self.availability is None:
+            return True
+        return self.availability.mask((item.item_id,), country)[0]
 
     # -- deciding -----------------------------------------------------------------------------
 
@@ -637,6 +652,7 @@ def load_item_context(session: Session, item_id: int) -> ItemContext | None:
         )
     )
     return ItemContext(
+        item_id=item.id,
         kind=item.kind,
         categories=categories_for(item.kind, tags),
         starts_at=item.released_at,

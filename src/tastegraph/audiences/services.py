@@ -80,6 +80,9 @@ AGE_BANDS: tuple[tuple[str, int, int | None], ...] = (
 
 ManagePermission = Callable[[User], bool]
 """Whether a user may create and read segments (an administrator, or an advertiser's user)."""
+MemberHook = Callable[[Session, Sequence[int]], None]
+"""Called with the ids of the segments whose members changed, in the same transaction (after
+the change): what keeps data derived from memberships exact (``insights/segment_bits.py``)."""
 
 
 def admins_only(user: User) -> bool:
@@ -146,8 +149,10 @@ class AudienceService:
         can_manage: ManagePermission = admins_only,
         item_vectors: ItemVectors | None = None,
         provider: str = "tastegraph",
+        member_hooks: Sequence[MemberHook] = (),
     ) -> None:
         self.session = session
+        self.member_hooks = tuple(member_hooks)
         self.clock = clock
         self.k_floor = k_floor
         self.can_manage = can_manage
@@ -300,6 +305,15 @@ class AudienceService:
 
     def forget_memberships(self, user_id: int) -> int:
         """Take a user out of every segment (rule, lookalike and cluster) now."""
+        left = (
+            list(
+                self.session.scalars(
+                    select(SegmentMember.segment_id).where(SegmentMember.user_id == user_id)
+                )
+            )
+            if self.member_hooks
+            else []
+        )
         self.session.execute(
             update(Segment)
             .where(
@@ -315,6 +329,7 @@ class AudienceService:
             .where(SegmentMember.user_id == user_id)
             .execution_options(synchronize_session=False)
         )
+        self._members_changed(left)
         self.session.expire_all()
         return int(getattr(result, "rowcount", 0) or 0)
 
@@ -634,7 +649,7 @@ class AudienceService:
                     .execution_options(synchronize_session=False)
                 )
             )
-            self._recount(segment, now)
+            self._recount(segment, now, changed=removed > 0)
             return 0, removed
         parsed = rule if rule is not None else parse_rule(segment.rule)
         wanted = set(self.session.scalars(self.members_query(parsed)))
@@ -658,15 +673,26 @@ class AudienceService:
         segment.member_count = len(wanted)
         segment.refreshed_at = now
         self.session.flush()
+        if new or gone:
+            self._members_changed([segment.id])
         return len(new), len(gone)
 
-    def _recount(self, segment: Segment, now: datetime) -> None:
+    def _recount(self, segment: Segment, now: datetime, *, changed: bool = True) -> None:
+        """After members were added or removed in bulk: the count, and (when they ``changed``)
+        the member hooks."""
         count = self.session.scalar(
             select(func.count()).where(SegmentMember.segment_id == segment.id)
         )
         segment.member_count = int(count or 0)
         segment.refreshed_at = now
         self.session.flush()
+        if changed:
+            self._members_changed([segment.id])
+
+    def _members_changed(self, segment_ids: Sequence[int]) -> None:
+        if segment_ids:
+            for hook in self.member_hooks:
+                hook(self.session, segment_ids)
 
     def refresh(
         self, *, older_than: float | None = None, segment_ids: Sequence[int] | None = None
@@ -719,6 +745,7 @@ class AudienceService:
         now = self.clock()
         table = SegmentMember.__table__
         added = removed = 0
+        changed: list[int] = []
         segments = self.session.scalars(
             select(Segment).where(Segment.active.is_(True), Segment.kind == SegmentKind.RULE)
         ).all()
@@ -752,9 +779,11 @@ class AudienceService:
                 )
             if new or gone:
                 segment.member_count = segment.member_count + len(new) - len(gone)
+                changed.append(segment.id)
             added += len(new)
             removed += len(gone)
         self.session.flush()
+        self._members_changed(changed)
         return added, removed
 
     # -- aggregates -------------------------------------------------------------------------

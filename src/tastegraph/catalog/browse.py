@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from tastegraph.catalog.kinds import CreditRole, Kind
 from tastegraph.catalog.models import Item, ItemCredit
+from tastegraph.storage.dialect import no_index
 
 MAX_DEPTH = 4
 
@@ -45,7 +46,8 @@ class CatalogBrowser:
         """The items under ``item``, one or two levels down, per kind: a show's seasons and
         episodes, an album's tracks, an outlet's programmes and stories, a competition's
         matches; numbered ones in order, then by release, then by title."""
-        canonical = Item.merged_into_id.is_(None)
+        # Not through the index on merged_into_id (SQLite would): nearly every item is canonical.
+        canonical = no_index(Item.merged_into_id).is_(None)
         direct = list(
             self.session.scalars(select(Item.id).where(Item.parent_id == item.id, canonical))
         )
@@ -87,7 +89,8 @@ class CatalogBrowser:
     ) -> list[Related]:
         """The items that credit ``item`` (an artist's albums and tracks, a team's matches, a
         director's films), per kind, newest first."""
-        canonical = Item.merged_into_id.is_(None)
+        # Not through the index on merged_into_id (SQLite would): nearly every item is canonical.
+        canonical = no_index(Item.merged_into_id).is_(None)
         base = (
             select(Item)
             .join(ItemCredit, ItemCredit.item_id == Item.id)

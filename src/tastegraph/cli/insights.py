@@ -15,6 +15,7 @@ from rich.table import Table
 
 from tastegraph.catalog.kinds import Kind
 from tastegraph.cli.context import fail, runtime
+from tastegraph.insights import segment_bits
 from tastegraph.insights.export import local_content_csv, overlap_csv, title_csv
 from tastegraph.insights.models import CostKind, TitleCost
 from tastegraph.insights.schemas import CostIn, TitleInsightsOut
@@ -238,6 +239,23 @@ def local_content(
         _out.print(table)
     if any(cell.passes is False for cell in out.cells):
         raise typer.Exit(1)
+
+
+@app.command("bitmaps")
+def bitmaps(
+    rebuild: Annotated[
+        bool, typer.Option("--rebuild", help="Rewrite every bitmap from the members.")
+    ] = False,
+) -> None:
+    """Check the segment member bitmaps title pages count from (exit 1 on a difference), or
+    rebuild them (after a restore or a hand edit of segment_members)."""
+    with runtime() as rt, rt.db.unit_of_work(write=rebuild) as session:
+        if rebuild:
+            segment_bits.rebuild_all(session)
+        wrong = segment_bits.check(session)
+    if wrong:
+        fail("Segments whose bitmap differs from their members", ", ".join(map(str, wrong)))
+    typer.echo("segment bitmaps rebuilt" if rebuild else "segment bitmaps match their members")
 
 
 # -- costs ------------------------------------------------------------------------------------

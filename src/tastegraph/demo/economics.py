@@ -102,6 +102,7 @@ def seed(runtime: Runtime, community: Community, stored: Stored, log: Log) -> Ec
     with runtime.db.unit_of_work(write=True) as session:
         svc = runtime.services(session)
         shows, films = _most_watched(community, stored, session)
+        svc.catalog.territories.restore_defaults()  # the groups grants name (EU, DACH...)
         out.grants = _grant(svc.catalog.rights.grant, shows, films, end)
         league = _blackout(svc.catalog.rights.add_blackout, session, community, stored)
         out.blackouts = 1 if league is not None else 0

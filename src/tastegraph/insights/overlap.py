@@ -13,10 +13,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tastegraph.catalog.models import Item
-from tastegraph.insights.audience import viewers_of
+from tastegraph.ingest.models import Play
+from tastegraph.insights.audience import in_window
+from tastegraph.insights.packed import IntArray, packed, unpack
 from tastegraph.insights.titles import covered_by
 from tastegraph.insights.windows import InsightWindow
 
@@ -41,10 +45,18 @@ class Overlap:
 
 def viewer_sets(
     session: Session, titles: Sequence[Item], window: InsightWindow
-) -> dict[int, frozenset[int]]:
+) -> dict[int, IntArray]:
+    """Each title's viewers in the window, ascending: its plays' users, packed (a set of
+    25,000 ids fetched as rows took 50 ms), made distinct by numpy."""
     covered = covered_by(session, titles)
     return {
-        title.id: frozenset(session.scalars(viewers_of(covered[title.id], window)))
+        title.id: np.unique(
+            unpack(
+                session.scalar(
+                    select(packed(Play.user_id)).where(*in_window(covered[title.id], window))
+                )
+            )
+        )
         for title in titles
     }
 
@@ -57,7 +69,7 @@ def overlap(session: Session, titles: Sequence[Item], window: InsightWindow) -> 
             if a.id == b.id:
                 continue
             va, vb = sets[a.id], sets[b.id]
-            both = len(va & vb)
+            both = len(np.intersect1d(va, vb, assume_unique=True))
             union = len(va) + len(vb) - both
             cells.append(
                 Cell(
@@ -65,7 +77,7 @@ def overlap(session: Session, titles: Sequence[Item], window: InsightWindow) -> 
                     b=b.id,
                     both=both,
                     jaccard=round(both / union, 4) if union else None,
-                    share_of_a=round(both / len(va), 4) if va else None,
+                    share_of_a=round(both / len(va), 4) if len(va) else None,
                 )
             )
     return Overlap(titles=list(titles), viewers={t: len(v) for t, v in sets.items()}, cells=cells)

@@ -7,6 +7,12 @@ the item out of the very next answer. Items the user already played, loved, hate
 interested in or called a bad recommendation are never recommended (stations may bring back
 music not played for a while). Without a trained model, or for a user without plays, answers
 fall back to what is popular in the user's country, then everywhere.
+
+Nothing unavailable where and when the answer is shown (territorial rights, through the
+catalogue's availability index) is ever suggested: personal lists, stations and cross-kind
+lists for the viewer's country (the user's own unless the caller says otherwise), similar items
+when the viewer's country is known. The filter runs on the ranked candidates before the cut,
+checking a growing prefix, so lists still fill to the size asked from the next candidates.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from collections.abc import Callable, Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -25,8 +32,10 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from tastegraph.accounts.models import User
+from tastegraph.catalog.availability import Availability
 from tastegraph.catalog.kinds import CONSUMABLE, DOMAIN_OF, Domain, Kind
 from tastegraph.catalog.models import Item
+from tastegraph.catalog.viewer import Viewer
 from tastegraph.recs.artifacts import Manifest
 from tastegraph.recs.components import FloatArray, IntArray
 from tastegraph.recs.data import (
@@ -69,6 +78,9 @@ EXPLAIN_ITEMS = 50
 """How many of the user's heaviest items are considered when explaining a recommendation."""
 STATIONS_KEPT = 10
 """Kept stations per user: starting another forgets the oldest."""
+
+_Ranked = TypeVar("_Ranked", bound=tuple[Any, ...])
+"""A ranked entry whose first field is an item id."""
 
 
 def compatibility_level(score: float) -> str:
@@ -190,6 +202,7 @@ class RecsService:
         recent_days: int = 30,
         per_group: int = 2,
         clock: Callable[[], datetime] = utcnow,
+        availability: Availability | None = None,
     ) -> None:
         self.session = session
         self.holder = holder
@@ -198,6 +211,8 @@ class RecsService:
         self.recent_days = recent_days
         self.per_group = per_group
         self._clock = clock
+        self.availability = availability
+        """Territorial rights (``Runtime.availability``); None: nothing is filtered."""
 
     def _now(self) -> datetime:
         return self._clock()
@@ -209,21 +224,80 @@ class RecsService:
         snapshot = self._snapshot()
         return snapshot.manifest if snapshot else None
 
+    # -- availability -----------------------------------------------------------------------
+
+    def _where(self, user: User, where: Viewer | None) -> Viewer | None:
+        """Where and when a personal answer is shown: ``where`` when the caller knows (the
+        request's country), else the user's own country, now. None: no filter."""
+        if self.availability is None:
+            return None
+        return where if where is not None else Viewer(country=user.country)
+
+    def _top_available(
+        self,
+        ids: IntArray,
+        work: FloatArray,
+        size: int,
+        where: Viewer | None,
+        need: int | None = None,
+    ) -> list[int]:
+        """``_top`` keeping only candidates available ``where``: the best ``size`` are
+        checked, the unavailable ones set to -inf in ``work`` (so later picks from it skip
+        them too) and, while fewer than ``need`` (default ``size``) are left, a bigger prefix
+        is taken, until enough are found or none are left."""
+        if where is None or self.availability is None:
+            return _top(work, size)
+        need = size if need is None else min(need, size)
+        fetch = size
+        while True:
+            pool = _top(work, fetch)
+            ok = self.availability.mask(ids[pool].tolist(), where.country, where.at)
+            kept = [p for p, good in zip(pool, ok, strict=True) if good]
+            if len(kept) >= need or len(pool) < fetch:
+                return kept[:size]
+            work[[p for p, good in zip(pool, ok, strict=True) if not good]] = -np.inf
+            fetch = min(len(work), fetch * 4)
+
+    def _keep_available(
+        self, ranked: Sequence[_Ranked], size: int, where: Viewer | None
+    ) -> list[_Ranked]:
+        """The first ``size`` entries of ``ranked`` (best first, item id first) available
+        ``where``, checking a growing prefix: a long popularity list costs what it shows."""
+        if where is None or self.availability is None:
+            return list(ranked[:size])
+        out: list[_Ranked] = []
+        start, step = 0, max(size, 1)
+        while len(out) < size and start < len(ranked):
+            chunk = ranked[start : start + step]
+            ok = self.availability.mask([int(r[0]) for r in chunk], where.country, where.at)
+            out.extend(r for r, good in zip(chunk, ok, strict=True) if good)
+            start += step
+            step *= 4
+        return out[:size]
+
     # -- personal recommendations -----------------------------------------------------------
 
     def recommend(
-        self, user: User, kind: str | None = None, limit: int = 20, based_on: str | None = None
+        self,
+        user: User,
+        kind: str | None = None,
+        limit: int = 20,
+        based_on: str | None = None,
+        *,
+        where: Viewer | None = None,
     ) -> Recommendations:
         """The user's recommendations of a kind (``mixed`` by default), best first, each with
         the item of theirs that led to it. ``based_on`` (a domain or kind: ``music``) scores
-        from those plays only: shows for a music taste."""
+        from those plays only: shows for a music taste. Only items available ``where`` (the
+        viewer's country and moment; default: the user's country, now) are listed."""
         target = parse_kind(kind)
         source = _source_kinds(based_on)
         snapshot = self._snapshot()
         plan = _plan(snapshot, target, cross=source is not None)
         consumed = user_state(self.session, user.id, target)
+        shown = self._where(user, where)
         if plan is None:
-            return self._popular_answer(user, target, limit, consumed, snapshot, based_on)
+            return self._popular_answer(user, target, limit, consumed, snapshot, based_on, shown)
         if plan.loaded.kind == target and source is None:
             state = consumed
         else:
@@ -231,18 +305,21 @@ class RecsService:
         weights = state.weights()
         row = row_for(weights, plan.loaded.item_index, plan.loaded.n_items)
         if row.nnz == 0:
-            return self._popular_answer(user, target, limit, consumed, snapshot, based_on)
+            return self._popular_answer(user, target, limit, consumed, snapshot, based_on, shown)
         scores = plan.loaded.score(row, self._friends_row(user, plan.loaded))
         cands = _candidates(plan, scores)
         excluded = set(consumed.plays) | consumed.negative | consumed.loved
         work = _masked(plan, cands, excluded)
-        pool = _top(work, max(limit * 5, limit + 50))
+        # The pool is over-fetched for the local-share re-ranker; only ``limit`` of it must be
+        # available (a second, bigger fetch only when fewer are).
+        pool = self._top_available(cands.ids, work, max(limit * 5, limit + 50), shown, limit)
         rule = self.policy.rule_for(user.country, target)
         flags: list[bool] = []
         if rule is not None:
             local = np.zeros(len(work), dtype=np.bool_)
             local[_positions(plan, cands, self._local_ids(rule, target))] = True
-            extra = _top(np.where(local, work, -np.inf).astype(np.float32), limit)
+            locals_only = np.where(local, work, -np.inf).astype(np.float32)
+            extra = self._top_available(cands.ids, locals_only, limit, shown)
             pool = sorted(set(pool) | set(extra), key=lambda p: (-float(work[p]), p))
             flags = [bool(local[p]) for p in pool]
             chosen = [
@@ -328,15 +405,18 @@ class RecsService:
         consumed: UserState,
         snapshot: Snapshot | None,
         based_on: str | None,
+        where: Viewer | None,
     ) -> Recommendations:
         excluded = set(consumed.plays) | consumed.negative | consumed.loved
         popular = self._popular(target, user.country, snapshot)
         ranked = [(i, s) for i, s in popular if i not in excluded]
-        ranked = ranked[: max(limit * 5, limit + 50)]
+        ranked = self._keep_available(ranked, max(limit * 5, limit + 50), where)
         rule = self.policy.rule_for(user.country, target)
         if rule is not None:  # the country's local favourites may sit further down
             local_ids = self._local_ids(rule, target)
-            extra = [(i, s) for i, s in popular if i in local_ids and i not in excluded][:limit]
+            extra = self._keep_available(
+                [(i, s) for i, s in popular if i in local_ids and i not in excluded], limit, where
+            )
             ranked = sorted(set(ranked) | set(extra), key=lambda r: (-r[1], r[0]))
         chosen, items, local = self._choose(
             [i for i, _ in ranked], [s for _, s in ranked], limit, rule, target
@@ -422,12 +502,16 @@ class RecsService:
 
     # -- similar items ----------------------------------------------------------------------
 
-    def similar(self, item: Item, limit: int = 20) -> Similar:
+    def similar(self, item: Item, limit: int = 20, *, where: Viewer | None = None) -> Similar:
         """Items of the same kind most similar to ``item``, with a 0..1 match (the closest is
-        1), from the kind's model, else the mixed one."""
+        1), from the kind's model, else the mixed one. With ``where`` of a known country,
+        only items available there (an anonymous viewer's lists are not filtered)."""
         snapshot = self._snapshot()
         if snapshot is None:
             return Similar(source="none", entries=[])
+        shown = where if where is not None and where.country is not None else None
+        if self.availability is None:
+            shown = None
         kind = item.kind.value
         for loaded in (snapshot.get(kind), snapshot.get(MIXED)):
             if loaded is None or item.id not in loaded.item_index:
@@ -435,29 +519,39 @@ class RecsService:
             col = loaded.item_index[item.id]
             same_kind = loaded.kind == kind
             ask = limit + 1 if same_kind else min(loaded.n_items, limit * 10 + 20)
-            found, scores = loaded.model.similar_items(np.asarray([col], dtype=np.int64), ask)
-            code = KIND_CODES.index(kind)
-            picked: list[tuple[int, float]] = []
-            for c, s in zip(found[0], scores[0], strict=True):
-                if c < 0 or c == col or not math.isfinite(float(s)) or s <= 0:
-                    continue
-                if not same_kind and loaded.item_kinds[c] != code:
-                    continue
-                picked.append((int(loaded.item_ids[c]), float(s)))
-                if len(picked) == limit:
+            while True:
+                found, scores = loaded.model.similar_items(np.asarray([col], dtype=np.int64), ask)
+                code = KIND_CODES.index(kind)
+                picked: list[tuple[int, float]] = []
+                for c, s in zip(found[0], scores[0], strict=True):
+                    if c < 0 or c == col or not math.isfinite(float(s)) or s <= 0:
+                        continue
+                    if not same_kind and loaded.item_kinds[c] != code:
+                        continue
+                    picked.append((int(loaded.item_ids[c]), float(s)))
+                picked = self._keep_available(picked, limit, shown)
+                # Unavailable neighbours left the list short: ask the model for more.
+                if shown is None or len(picked) >= limit or ask >= loaded.n_items:
                     break
+                ask = min(loaded.n_items, ask * 4)
             return self._similar_answer(picked, snapshot)
         mixed = snapshot.get(MIXED)
         level = mixed.level_map(kind) if mixed is not None else None
         members = level.members(item.id) if level is not None else None
         if mixed is not None and level is not None and members is not None and len(members):
             return self._similar_answer(
-                self._similar_level(mixed, level, item, members, limit), snapshot
+                self._similar_level(mixed, level, item, members, limit, shown), snapshot
             )
         return Similar(source="none", entries=[], version=snapshot.version)
 
     def _similar_level(
-        self, mixed: LoadedKind, level: LevelMap, item: Item, members: IntArray, limit: int
+        self,
+        mixed: LoadedKind,
+        level: LevelMap,
+        item: Item,
+        members: IntArray,
+        limit: int,
+        where: Viewer | None,
     ) -> list[tuple[int, float]]:
         """Items of a level without its own model (teams, albums...) like ``item``: its
         tracks, matches... scored as one listener's row by the mixed model, each level item
@@ -474,7 +568,8 @@ class RecsService:
         plan = _Plan(loaded=mixed, target=item.kind.value, level=level)
         cands = _Candidates(ids=level.ids, scores=values, columns=level.ids)
         work = _masked(plan, cands, {item.id})
-        return [(int(level.ids[p]), float(values[p])) for p in _top(work, limit) if values[p] > 0]
+        best = self._top_available(level.ids, work, limit, where)
+        return [(int(level.ids[p]), float(values[p])) for p in best if values[p] > 0]
 
     def _similar_answer(self, picked: list[tuple[int, float]], snapshot: Snapshot) -> Similar:
         top = picked[0][1] if picked and picked[0][1] > 0 else 1.0
@@ -570,14 +665,17 @@ class RecsService:
         *,
         recent_days: int | None = None,
         seed: int | None = None,
+        where: Viewer | None = None,
     ) -> Station:
         """A queue to play, computed now and not kept (``start_station`` keeps one to page
         through): the best-scoring items of the kind (music the user loved but has not played
         lately, and new items), at most ``per_group`` per artist, show, competition or outlet,
         nothing played in the last ``recent_days``, never anything hated, not interesting or
-        called a bad recommendation. With a ``seed``, a weighted shuffle."""
+        called a bad recommendation, nothing unavailable ``where`` (default: the user's
+        country, now). With a ``seed``, a weighted shuffle."""
         target, days = self._station_rules(kind, recent_days)
-        source, version, page = self._station_page(user, target, size, days, seed, [])
+        shown = self._where(user, where)
+        source, version, page = self._station_page(user, target, size, days, seed, [], shown)
         return Station(
             kind=target,
             size=size,
@@ -596,9 +694,11 @@ class RecsService:
         *,
         recent_days: int | None = None,
         seed: int | None = None,
+        where: Viewer | None = None,
     ) -> Station:
         """A station kept for paging (``station_page``), with its first page. The user's
-        oldest stations beyond ``STATIONS_KEPT`` are forgotten."""
+        oldest stations beyond ``STATIONS_KEPT`` are forgotten. Each page holds only items
+        available where and when it is asked for (``where``, default: the user's country)."""
         target, days = self._station_rules(kind, recent_days)
         keep = (
             select(StationSession.id)
@@ -621,13 +721,17 @@ class RecsService:
         )
         self.session.add(row)
         self.session.flush()
-        return self._next_page(user, row, [], 0)
+        return self._next_page(user, row, [], 0, self._where(user, where))
 
-    def station_page(self, user: User, station_id: int, cursor: int = 0) -> Station:
+    def station_page(
+        self, user: User, station_id: int, cursor: int = 0, *, where: Viewer | None = None
+    ) -> Station:
         """The page of a kept station starting at position ``cursor``. A position already
-        served reads back what was served there; the position after the last one served
-        computes the next page from the live model, plays and feedback, never repeating an item
-        of this station and keeping the diversity rule across the page boundary."""
+        served reads back what was served there (less what is no longer available
+        ``where``); the position after the last one served computes the next page from the
+        live model, plays and feedback, never repeating an item of this station and keeping the
+        diversity rule across the page boundary."""
+        shown = self._where(user, where)
         row = self.session.scalar(
             select(StationSession)
             .where(StationSession.id == station_id, StationSession.user_id == user.id)
@@ -649,16 +753,17 @@ class RecsService:
                 "next page) or an earlier position."
             )
         if cursor == end:
-            return self._next_page(user, row, served, end)
+            return self._next_page(user, row, served, end, shown)
         again = [e for e in served if e.position >= cursor][: row.size]
-        items = self._items(e.item_id for e in again)
+        playable = self._keep_available([(e.item_id, e) for e in again], len(again), shown)
+        items = self._items(e.item_id for _, e in playable)
         return Station(
             kind=row.kind,
             size=row.size,
             source="replay",
             entries=[
                 _station_entry(items[e.item_id], e.score, e.known)
-                for e in again
+                for _, e in playable
                 if e.item_id in items
             ],
             recent_days=row.recent_days,
@@ -669,11 +774,16 @@ class RecsService:
         )
 
     def _next_page(
-        self, user: User, row: StationSession, served: list[StationEntry], position: int
+        self,
+        user: User,
+        row: StationSession,
+        served: list[StationEntry],
+        position: int,
+        where: Viewer | None,
     ) -> Station:
         history = [(e.item_id, e.group_id) for e in served]
         source, version, page = self._station_page(
-            user, row.kind, row.size, row.recent_days, row.seed, history
+            user, row.kind, row.size, row.recent_days, row.seed, history, where
         )
         for offset, (entry, group) in enumerate(page):
             self.session.add(
@@ -717,6 +827,7 @@ class RecsService:
         days: int,
         seed: int | None,
         served: list[tuple[int, int]],
+        where: Viewer | None,
     ) -> tuple[str, str | None, list[tuple[Recommended, int]]]:
         """(source, version, [(entry, its group)]) for the next ``size`` items after
         ``served`` ((item id, group) in queue order): none of those again, and no more than
@@ -727,7 +838,7 @@ class RecsService:
         recent = {i for i, when in state.last_played.items() if when >= cut}
         excluded = recent | state.negative | {i for i, _ in served}
         source, ranked = self._station_ranked(
-            user, snapshot, target, state, excluded, size * 20 + 100
+            user, snapshot, target, state, excluded, size * 20 + 100, where
         )
         candidates = self._playable(ranked, state)
         if seed is not None:
@@ -752,8 +863,10 @@ class RecsService:
         state: UserState,
         excluded: set[int],
         size: int,
+        where: Viewer | None,
     ) -> tuple[str, list[tuple[int, float, int | None]]]:
-        """(source, [(item id, score, root or None)]) best first, ``excluded`` left out."""
+        """(source, [(item id, score, root or None)]) best first, ``excluded`` and what is
+        unavailable ``where`` left out."""
         plan = _plan(snapshot, target, cross=False)
         if plan is not None:
             row = row_for(state.weights(), plan.loaded.item_index, plan.loaded.n_items)
@@ -763,13 +876,15 @@ class RecsService:
                 groups = plan.loaded.groups
                 return "model", [
                     (int(cands.ids[p]), float(cands.scores[p]), int(groups[cands.columns[p]]))
-                    for p in _top(_masked(plan, cands, excluded), size)
+                    for p in self._top_available(
+                        cands.ids, _masked(plan, cands, excluded), size, where, size // 2
+                    )
                 ]
         popular = self._popular(target, user.country, snapshot)
         ranked: list[tuple[int, float, int | None]] = [
             (i, s, None) for i, s in popular if i not in excluded
         ]
-        return "popular", ranked[:size]
+        return "popular", self._keep_available(ranked, size, where)
 
     def _playable(
         self, ranked: list[tuple[int, float, int | None]], state: UserState

@@ -26,8 +26,10 @@ from sqlalchemy.orm import Session
 
 from tastegraph.accounts.errors import PermissionDenied, UserNotFound
 from tastegraph.accounts.models import User, Visibility
+from tastegraph.catalog.availability import Availability
 from tastegraph.catalog.kinds import Domain
 from tastegraph.catalog.models import Item
+from tastegraph.catalog.viewer import Viewer
 from tastegraph.ingest.models import Feedback, IncognitoPlay, Play, Sentiment
 from tastegraph.social.errors import (
     AlreadyMember,
@@ -99,11 +101,15 @@ class GroupService:
         notifications: NotificationService,
         *,
         clock: Callable[[], datetime] = utcnow,
+        availability: Availability | None = None,
     ) -> None:
         self.session = session
         self.social = social
         self.notifications = notifications
         self.clock = clock
+        self.availability = availability
+        """Territorial rights (``Runtime.availability``): recommendations leave out what the
+        viewer cannot watch where they are. None: nothing is filtered."""
 
     # -- finding and seeing -----------------------------------------------------------------
 
@@ -540,10 +546,12 @@ class GroupService:
             )
         )
 
-    def recommendations(self, viewer: User, group: Group, *, limit: int = 20) -> list[GroupPick]:
+    def recommendations(
+        self, viewer: User, group: Group, *, limit: int = 20, where: Viewer | None = None
+    ) -> list[GroupPick]:
         """What the members love or played most in the last 90 days that ``viewer`` has
         never played nor rated: 3 points per member who loves it, 1 per member who played
-        it."""
+        it; only what is available ``where`` (default: the viewer's country, now)."""
         members = self.chart_members(group).where(GroupMember.user_id != viewer.id)
         since = self.clock() - timedelta(days=RECOMMEND_DAYS)
         lovers = {
@@ -567,6 +575,9 @@ class GroupService:
             )
         }
         candidates = set(lovers) | set(listeners)
+        if self.availability is not None and candidates:
+            shown = where if where is not None else Viewer(country=viewer.country)
+            candidates = self.availability.available(candidates, shown.country, shown.at)
         if not candidates:
             return []
         tried = set(

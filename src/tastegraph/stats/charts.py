@@ -84,6 +84,8 @@ class State:
     through: int
     version: int
     extent: Extent
+    top: int
+    """The last play id when the chart was started: later plays wait for the next chart."""
 
 
 @dataclass(frozen=True)
@@ -115,7 +117,8 @@ class SiteChart:
         self.model: Model = ChartCount if country is None else CountryChartCount
         self.scope = SITE if country is None else country
         self.pieces = plan(start, end, state.extent)
-        self._raw: dict[int, dict[int, int]] | None = None
+        self._raw: list[tuple[Piece, Any]] | None = None
+        self._to_now: list[Piece] | None = None
 
     # -- state ------------------------------------------------------------------------------
 
@@ -129,12 +132,14 @@ class SiteChart:
                 select(func.max(Play.played_at)).scalar_subquery(),
                 select(ChartState.counted_through).scalar_subquery(),
                 select(ChartState.version).scalar_subquery(),
+                select(func.max(Play.id)).scalar_subquery(),
             )
         ).one()
-        first, last, through, version = row
+        first, last, through, version, top = row
         if first is None:
             return None
-        return State(int(through or 0), int(version or 0), Extent(_aware(first), _aware(last)))
+        extent = Extent(_aware(first), _aware(last))
+        return State(int(through or 0), int(version or 0), extent, int(top or 0))
 
     @staticmethod
     def version(session: Session) -> int:
@@ -142,45 +147,85 @@ class SiteChart:
 
     # -- the top items ----------------------------------------------------------------------
 
-    def top(self, k: int) -> list[tuple[int, int]] | None:  # noqa: PLR0912
+    def top(self, k: int) -> list[tuple[int, int]] | None:
         """The ``k`` items with most plays ((item, plays), ties by id), or None when the
         heads cannot tell (the caller sums everything)."""
         if k > TOP_LIMIT:
             return None
-        raw = self._raw_counts()
-        positive = [p for p in self.pieces if p.grain is not None and p.sign > 0]
-        buckets = self._buckets(positive)
-        heads, taus = self._heads(buckets)
+        taus = self._taus()
         bound_others = sum(taus.values())
-        upper: dict[int, int] = {}
-        for (grain, bucket), plays_of in heads.items():
-            for item, plays in plays_of.items():
-                upper[item] = upper.get(item, 0) + plays - taus.get((grain, bucket), 0)
-        for piece_index, counts in raw.items():
-            if self.pieces_all[piece_index].sign > 0:
-                for item in counts:
-                    upper.setdefault(item, 0)
-        for piece_index, counts in raw.items():
-            if self.pieces_all[piece_index].sign > 0:
-                for item, plays in counts.items():
-                    upper[item] += plays
-        ranked = sorted(upper, key=lambda i: (-(upper[i] + bound_others), i))
-        exact: dict[int, int] = {}
         batch = max(2 * k, 200)
-        done = 0
+        exact: dict[int, int] = {}
+        offset = 0
         while True:
-            chunk = ranked[done : done + batch]
-            done += len(chunk)
-            exact.update(self._exact(chunk, raw))
+            ranked = self._candidates(taus, batch, offset)
+            offset += len(ranked)
+            exact.update(self._exact([item for item, _upper in ranked]))
             found = sorted(((i, v) for i, v in exact.items() if v > 0), key=lambda e: (-e[1], e[0]))
-            rest = upper[ranked[done]] + bound_others if done < len(ranked) else 0
-            beyond = max(bound_others, rest)
+            if len(ranked) < batch:  # every candidate counted: the rest have at most the taus
+                if bound_others == 0 or (len(found) >= k and found[k - 1][1] > bound_others):
+                    return found[:k]
+                return None
+            beyond = max(bound_others, ranked[-1][1] + bound_others)
             if len(found) >= k and found[k - 1][1] > beyond:
                 return found[:k]
-            if done >= len(ranked):
-                return found[:k] if bound_others == 0 else None
             if len(found) >= k and bound_others >= found[k - 1][1]:
                 return None
+
+    def _taus(self) -> dict[tuple[Grain, int], int]:
+        """The thresholds of the buckets the window adds."""
+        s = ChartSize.__table__.c
+        parts = [
+            select(literal(grain.value).label("grain"), s.bucket, s.tau).where(
+                s.country == self.scope,
+                s.level == self.level.value,
+                s.grain == grain.value,
+                s.bucket.in_(numbers),
+            )
+            for grain, numbers in self._buckets(self._positive())
+        ]
+        if not parts:
+            return {}
+        rows = union_all(*parts).subquery("taus")
+        stmt = select(rows.c.grain, rows.c.bucket, rows.c.tau)
+        return {(Grain(g), int(b)): int(t) for g, b, t in self.session.execute(stmt)}
+
+    def _positive(self) -> list[Piece]:
+        return [p for p in self.pieces if p.grain is not None and p.sign > 0]
+
+    def _candidates(
+        self, taus: dict[tuple[Grain, int], int], count: int, offset: int
+    ) -> list[tuple[int, int]]:
+        """Items that may be in the top, best first: the head rows of the buckets the window
+        adds and the items played in the raw pieces it adds, with how many plays above the
+        thresholds they may have at most."""
+        t = self.model.__table__.c
+        parts: list[Any] = []
+        for grain, numbers in self._buckets(self._positive()):
+            over = {b: taus.get((grain, b), 0) for b in numbers}
+            tau = (
+                case(over, value=t.bucket, else_=0) if len(over) > 1 else literal(over[numbers[0]])
+            )
+            parts.append(
+                select(t.item_id, (t.plays - tau).label("plays")).where(
+                    *self._mine(t), t.grain == grain.value, t.bucket.in_(numbers), t.head
+                )
+            )
+        parts += [
+            select(raw.c.item_id, raw.c.plays) for piece, raw in self._raw_parts() if piece.sign > 0
+        ]
+        if not parts:
+            return []
+        rows = union_all(*parts).subquery("candidates")
+        upper = func.sum(rows.c.plays)
+        stmt = (
+            select(rows.c.item_id, upper)
+            .group_by(rows.c.item_id)
+            .order_by(upper.desc(), rows.c.item_id)
+            .limit(count)
+            .offset(offset)
+        )
+        return [(int(item), int(plays)) for item, plays in self.session.execute(stmt)]
 
     def _buckets(self, pieces: Sequence[Piece]) -> list[tuple[Grain, list[int]]]:
         """Each piece's grain and buckets, clipped to the log's extent."""
@@ -196,44 +241,13 @@ class SiteChart:
                 out.append((piece.grain, list(range(low, high + 1))))
         return out
 
-    def _heads(
-        self, buckets: list[tuple[Grain, list[int]]]
-    ) -> tuple[dict[tuple[str, int], dict[int, int]], dict[tuple[str, int], int]]:
-        """Per bucket: the head rows (item: plays) and the threshold."""
-        if not buckets:
-            return {}, {}
-        t = self.model.__table__.c
-        s = ChartSize.__table__.c
-        heads: dict[tuple[str, int], dict[int, int]] = {}
-        taus: dict[tuple[str, int], int] = {}
-        head_parts = []
-        tau_parts = []
-        for grain, numbers in buckets:
-            head_parts.append(
-                select(t.grain, t.bucket, t.item_id, t.plays).where(
-                    *self._mine(t), t.grain == grain.value, t.bucket.in_(numbers), t.head
-                )
-            )
-            tau_parts.append(
-                select(s.grain, s.bucket, s.tau).where(
-                    s.country == self.scope,
-                    s.level == self.level.value,
-                    s.grain == grain.value,
-                    s.bucket.in_(numbers),
-                )
-            )
-        for grain, bucket, item, plays in self.session.execute(union_all(*head_parts)):
-            heads.setdefault((str(grain), int(bucket)), {})[int(item)] = int(plays)
-        for grain, bucket, tau in self.session.execute(union_all(*tau_parts)):
-            taus[(str(grain), int(bucket))] = int(tau)
-        return heads, taus
-
-    def _exact(self, items: Sequence[int], raw: dict[int, dict[int, int]]) -> dict[int, int]:
+    def _exact(self, items: Sequence[int]) -> dict[int, int]:
         """The plays in the window of each of ``items``."""
         if not items:
             return {}
         t = self.model.__table__.c
-        parts = []
+        wanted = list(items)
+        parts: list[Any] = []
         for piece in self.pieces:
             if piece.grain is None:
                 continue
@@ -243,65 +257,59 @@ class SiteChart:
                         *self._mine(t),
                         t.grain == grain.value,
                         t.bucket.in_(numbers),
-                        t.item_id.in_(list(items)),
+                        t.item_id.in_(wanted),
                     )
                 )
+        for piece, raw in self._raw_parts():
+            parts.append(
+                select(raw.c.item_id, (raw.c.plays * piece.sign).label("plays")).where(
+                    raw.c.item_id.in_(wanted)
+                )
+            )
+        rows = union_all(*parts).subquery("parts")
+        stmt = select(rows.c.item_id, func.sum(rows.c.plays)).group_by(rows.c.item_id)
         totals = dict.fromkeys(items, 0)
-        if parts:
-            rows = union_all(*parts).subquery("parts")
-            stmt = select(rows.c.item_id, func.sum(rows.c.plays)).group_by(rows.c.item_id)
-            for item, plays in self.session.execute(stmt):
-                totals[int(item)] += int(plays)
-        for piece_index, counts in raw.items():
-            sign = self.pieces_all[piece_index].sign
-            for item in items:
-                totals[item] += sign * counts.get(item, 0)
+        for item, plays in self.session.execute(stmt):
+            totals[int(item)] += int(plays)
         return totals
 
     # -- raw pieces -------------------------------------------------------------------------
 
-    @property
-    def pieces_all(self) -> list[Piece]:
-        """The plan's pieces, then the plays after the watermark (the last one)."""
-        return [*self.pieces, Piece(1, None, start=self.start, end=self.end)]
-
-    def _raw_counts(self) -> dict[int, dict[int, int]]:
-        """Per raw piece (index into ``pieces_all``): the plays of each item of the level."""
+    def _raw_parts(self) -> list[tuple[Piece, Any]]:
+        """Per raw piece of the plan, and for the plays after the watermark: (piece,
+        subquery of (item_id, plays) of the level's items)."""
         if self._raw is not None:
             return self._raw
-        parts = []
-        every = self.pieces_all
+        out = []
+        every = [*self.pieces, Piece(1, None, start=self.start, end=self.end)]
         for index, piece in enumerate(every):
             if piece.grain is not None:
                 continue
             unfolded = index == len(every) - 1
             per_item = self._raw_plays(piece.start, piece.end, unfolded=unfolded)
             target = target_for(self.level, per_item.c.item_id)
-            parts.append(
-                target.apply(
-                    select(
-                        literal(index).label("piece"),
-                        target.column.label("item_id"),
-                        per_item.c.plays,
-                    ).select_from(per_item)
+            part = target.apply(
+                select(target.column.label("item_id"), per_item.c.plays.label("plays")).select_from(
+                    per_item
                 )
             )
-        out: dict[int, dict[int, int]] = {}
-        rows = union_all(*parts).subquery("raw")
-        stmt = select(rows.c.piece, rows.c.item_id, func.sum(rows.c.plays)).group_by(
-            rows.c.piece, rows.c.item_id
-        )
-        for piece, item, plays in self.session.execute(stmt):
-            out.setdefault(int(piece), {})[int(item)] = int(plays)
+            out.append((piece, part.subquery(f"raw{index}")))
         self._raw = out
         return out
 
+    def _pieces_to_now(self) -> list[Piece]:
+        """The plan of the window from its start on (for counts of last plays)."""
+        if self._to_now is None:
+            self._to_now = plan(self.start, None, self.state.extent)
+        return self._to_now
+
     def _raw_plays(self, start: datetime | None, end: datetime | None, *, unfolded: bool) -> Any:
         """(item_id, plays) per played item in [start, end): counted plays found by time, or
-        the plays after the watermark found by id."""
+        the plays after the watermark (up to the last one when the chart was started) found
+        by id."""
         through = self.state.through
         if unfolded:
-            when: list[ColumnElement[bool]] = [Play.id > through]
+            when: list[ColumnElement[bool]] = [Play.id > through, Play.id <= self.state.top]
             at: Any = no_index(Play.played_at)
         else:
             when = [no_index(Play.id) <= through]
@@ -343,7 +351,7 @@ class SiteChart:
         s = ChartSize.__table__.c
         t = self.model.__table__.c
         parts: list[Any] = []
-        for piece in plan(self.start, None, self.state.extent):
+        for piece in self._pieces_to_now():
             if piece.grain is not None:
                 for grain, numbers in self._buckets([piece]):
                     parts.append(
@@ -357,30 +365,32 @@ class SiteChart:
                 continue
             # Items whose last counted play is in [start, end): played there, none after.
             items = self._raw_items(piece.start, piece.end, unfolded=False)
-            after = self._all_rows(t, items.c.item_id)
-            last_before = (
-                t.last_us < to_micros(piece.end) if piece.end is not None else literal(True)
-            )
+            last = self._item_last(t, items.c.item_id)
+            last_before = last < to_micros(piece.end) if piece.end is not None else literal(True)
             parts.append(
-                select((func.count() * piece.sign).label("n"))
-                .select_from(items.join(self.model.__table__, after))
-                .where(last_before)
+                select((func.count() * piece.sign).label("n")).select_from(items).where(last_before)
             )
         # Items played since the watermark and not (counted) since the window's start.
         fresh = self._raw_items(self.start, self.end, unfolded=True)
+        last = self._item_last(t, fresh.c.item_id)
         counted_since = (
-            t.last_us >= to_micros(self.start) if self.start is not None else literal(True)
+            last >= to_micros(self.start) if self.start is not None else last.is_not(None)
         )
         parts.append(
             select(func.count().label("n"))
-            .select_from(fresh.outerjoin(self.model.__table__, self._all_rows(t, fresh.c.item_id)))
-            .where(or_(t.item_id.is_(None), ~counted_since))
+            .select_from(fresh)
+            .where(or_(last.is_(None), ~counted_since))
         )
         rows = union_all(*parts).subquery("parts")
         return int(self.session.scalar(select(func.coalesce(func.sum(rows.c.n), 0))) or 0)
 
-    def _all_rows(self, t: Any, item: Any) -> ColumnElement[bool]:
-        return and_(*self._mine(t), t.grain == Grain.ALL.value, t.bucket == 0, t.item_id == item)
+    def _item_last(self, t: Any, item: Any) -> Any:
+        """The item's last counted play (its ``all`` row's), looked up per item."""
+        return (
+            select(t.last_us)
+            .where(*self._mine(t), t.grain == Grain.ALL.value, t.bucket == 0, t.item_id == item)
+            .scalar_subquery()
+        )
 
     def _raw_items(self, start: datetime | None, end: datetime | None, *, unfolded: bool) -> Any:
         """The distinct items of the level with plays in [start, end)."""
@@ -517,9 +527,8 @@ class SiteChart:
 
     def _listeners_to_present(self, ids: list[int]) -> dict[int, int]:
         t = self.model.__table__.c
-        pair = ChartPair.__table__.c
         parts: list[Any] = []
-        for piece in plan(self.start, None, self.state.extent):
+        for piece in self._pieces_to_now():
             if piece.grain is not None:
                 for grain, numbers in self._buckets([piece]):
                     parts.append(
@@ -535,34 +544,38 @@ class SiteChart:
                 continue
             # Listeners whose last counted play is in [start, end).
             pairs = self._pairs(ids, piece.start, piece.end, unfolded=False)
-            last_before = (
-                pair.last_us < to_micros(piece.end) if piece.end is not None else literal(True)
-            )
+            last = self._pair_last(pairs)
+            last_before = last < to_micros(piece.end) if piece.end is not None else literal(True)
             parts.append(
-                select(pairs.c.target_id, (literal(piece.sign)).label("n"))
-                .select_from(pairs.join(ChartPair.__table__, self._pair_of(pair, pairs)))
-                .where(last_before)
+                select(pairs.c.target_id, (literal(piece.sign)).label("n")).where(last_before)
             )
         # Listeners since the watermark with no counted play since the window's start.
         fresh = self._pairs(ids, self.start, self.end, unfolded=True)
+        last = self._pair_last(fresh)
         counted_since = (
-            pair.last_us >= to_micros(self.start) if self.start is not None else literal(True)
+            last >= to_micros(self.start) if self.start is not None else last.is_not(None)
         )
         parts.append(
-            select(fresh.c.target_id, literal(1).label("n"))
-            .select_from(fresh.outerjoin(ChartPair.__table__, self._pair_of(pair, fresh)))
-            .where(or_(pair.user_id.is_(None), ~counted_since))
+            select(fresh.c.target_id, literal(1).label("n")).where(
+                or_(last.is_(None), ~counted_since)
+            )
         )
         rows = union_all(*parts).subquery("parts")
         stmt = select(rows.c.target_id, func.sum(rows.c.n)).group_by(rows.c.target_id)
         found = {int(i): int(n) for i, n in self.session.execute(stmt)}
         return {i: found.get(i, 0) for i in ids}
 
-    def _pair_of(self, pair: Any, pairs: Any) -> ColumnElement[bool]:
-        return and_(
-            pair.level == self.level.value,
-            pair.item_id == pairs.c.target_id,
-            pair.user_id == pairs.c.user_id,
+    def _pair_last(self, pairs: Any) -> Any:
+        """The pair's last counted play (``ChartPair``), looked up per pair."""
+        pair = ChartPair.__table__.c
+        return (
+            select(pair.last_us)
+            .where(
+                pair.level == self.level.value,
+                pair.item_id == pairs.c.target_id,
+                pair.user_id == pairs.c.user_id,
+            )
+            .scalar_subquery()
         )
 
     def _pairs(
@@ -572,7 +585,11 @@ class SiteChart:
         after the watermark, of the chart's country."""
         played = played_for(self.level, ids).subquery("played")
         through = self.state.through
-        when: list[ColumnElement[bool]] = [Play.id > through if unfolded else Play.id <= through]
+        when: list[ColumnElement[bool]] = (
+            [Play.id > through, Play.id <= self.state.top]
+            if unfolded
+            else [no_index(Play.id) <= through]
+        )
         if start is not None:
             when.append(Play.played_at >= start)
         if end is not None:
@@ -655,8 +672,9 @@ class SiteChart:
             .where(
                 Play.user_id == pairs.c.user_id,
                 Play.item_id.in_(mapping),
-                Play.played_at >= _moment(span[0]),
-                Play.played_at < _moment(span[1]),
+                # By listener and item (not listener and time: a listener's half-year).
+                no_index(Play.played_at) >= _moment(span[0]),
+                no_index(Play.played_at) < _moment(span[1]),
                 Play.id <= self.state.through,
             )
             .exists()

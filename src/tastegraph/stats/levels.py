@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import ColumnElement, and_, case, literal, select
-from sqlalchemy.orm import InstrumentedAttribute, aliased
+from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql import Select
 
 from tastegraph.catalog.kinds import CONSUMABLE, CreditRole, Kind
@@ -50,54 +50,54 @@ def target_for(level: Kind, played_id: Any = None) -> Target:
     """The item a play counts for at ``level``. ``played_id`` is the column holding the
     played item's id: ``Play.item_id`` unless the plays were first counted per item."""
     play_item = Play.item_id if played_id is None else played_id
-    played = aliased(Item, name="played")
+    played = _ITEMS.alias("played")
     if level in CONSUMABLE:
         return Target(
             column=play_item,
-            joins=[(played, played.id == play_item)],
-            where=[played.kind == level],
+            joins=[(played, played.c.id == play_item)],
+            where=[played.c.kind == level],
         )
     if level is Kind.ARTIST:
         return _credited(CreditRole.MAIN, play_item)
     if level is Kind.TEAM:
-        credit = aliased(ItemCredit, name="credit")
+        credit = _CREDITS.alias("credit")
         return Target(
-            column=credit.credited_id,
+            column=credit.c.credited_id,
             joins=[
                 (
                     credit,
                     and_(
-                        credit.item_id == play_item,
-                        credit.role.in_((CreditRole.HOME, CreditRole.AWAY)),
+                        credit.c.item_id == play_item,
+                        credit.c.role.in_((CreditRole.HOME, CreditRole.AWAY)),
                     ),
                 )
             ],
         )
     if level in (Kind.ALBUM, Kind.SEASON, Kind.COMPETITION):
-        parent = aliased(Item, name="parent")
+        parent = _ITEMS.alias("parent")
         return Target(
-            column=parent.id,
+            column=parent.c.id,
             joins=[
-                (played, played.id == play_item),
-                (parent, and_(parent.id == played.parent_id, parent.kind == level)),
+                (played, played.c.id == play_item),
+                (parent, and_(parent.c.id == played.c.parent_id, parent.c.kind == level)),
             ],
         )
     if level in (Kind.SHOW, Kind.OUTLET):
         middle = _MIDDLE[level]
-        parent = aliased(Item, name="parent")
-        grand = aliased(Item, name="grand")
+        parent = _ITEMS.alias("parent")
+        grand = _ITEMS.alias("grand")
         column = case(
-            (parent.kind == level, parent.id),
-            (and_(parent.kind == middle, grand.kind == level), grand.id),
+            (parent.c.kind == level, parent.c.id),
+            (and_(parent.c.kind == middle, grand.c.kind == level), grand.c.id),
             else_=literal(None),
         )
         return Target(
             column=column,
             joins=[
-                (played, played.id == play_item),
-                (parent, parent.id == played.parent_id),
+                (played, played.c.id == play_item),
+                (parent, parent.c.id == played.c.parent_id),
             ],
-            outer_joins=[(grand, grand.id == parent.parent_id)],
+            outer_joins=[(grand, grand.c.id == parent.c.parent_id)],
             where=[column.is_not(None)],
         )
     raise UnsupportedLevel(f"There are no charts of {level}s.")
@@ -131,29 +131,29 @@ def children_of(
         ).where(
             no_index(ItemCredit.role).in_([r.value for r in roles]), *only(ItemCredit.credited_id)
         )
-    parent = aliased(Item, name="parent")
+    parent = _ITEMS.alias("parent")
     children = cast(
         Select[int, int],
         select(Item.id.label("item_id"), Item.parent_id.label("target_id"))
-        .join(parent, parent.id == Item.parent_id)
-        .where(no_index(parent.kind) == level, *only(Item.parent_id)),
+        .join(parent, parent.c.id == Item.parent_id)
+        .where(no_index(parent.c.kind) == level, *only(Item.parent_id)),
     )
     if level in (Kind.ALBUM, Kind.SEASON, Kind.COMPETITION):
         return children
     if level in (Kind.SHOW, Kind.OUTLET):
         child, middle, grand = (
-            aliased(Item, name="child"),
-            aliased(Item, name="middle"),
-            aliased(Item, name="grand"),
+            _ITEMS.alias("child"),
+            _ITEMS.alias("middle"),
+            _ITEMS.alias("grand"),
         )
         grandchildren = (
-            select(child.id, middle.parent_id)
-            .join(middle, middle.id == child.parent_id)
-            .join(grand, grand.id == middle.parent_id)
+            select(child.c.id, middle.c.parent_id)
+            .join(middle, middle.c.id == child.c.parent_id)
+            .join(grand, grand.c.id == middle.c.parent_id)
             .where(
-                no_index(middle.kind) == _MIDDLE[level],
-                no_index(grand.kind) == level,
-                *only(middle.parent_id),
+                no_index(middle.c.kind) == _MIDDLE[level],
+                no_index(grand.c.kind) == level,
+                *only(middle.c.parent_id),
             )
         )
         return children.union_all(grandchildren)  # type: ignore[return-value]  # a compound select
@@ -161,11 +161,14 @@ def children_of(
 
 
 _MIDDLE = {Kind.SHOW: Kind.SEASON, Kind.OUTLET: Kind.PROGRAMME}
+_ITEMS = Item.__table__
+_CREDITS = ItemCredit.__table__
+"""Aliased as tables, not ORM classes: a chart builds several of these per request."""
 
 
 def _credited(role: CreditRole, play_item: Any) -> Target:
-    credit = aliased(ItemCredit, name="credit")
+    credit = _CREDITS.alias("credit")
     return Target(
-        column=credit.credited_id,
-        joins=[(credit, and_(credit.item_id == play_item, credit.role == role))],
+        column=credit.c.credited_id,
+        joins=[(credit, and_(credit.c.item_id == play_item, credit.c.role == role))],
     )

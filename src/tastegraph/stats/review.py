@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from xml.sax.saxutils import escape
@@ -86,43 +87,73 @@ def build_review(session: Session, user: User, year: int, zone: str) -> YearRevi
     return review
 
 
-_MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+POSTER_LEVELS = ("artist", "show", "film", "team", "outlet")
+"""The level whose top items the poster draws: the first of these the year has."""
 
 
-def render_svg(review: YearReview) -> str:
+@dataclass(frozen=True)
+class PosterText:
+    """The poster's words in its reader's language: the web page builds them with the page's
+    translations and Babel; the API (and the default) uses English."""
+
+    lang: str
+    """The language tag of the poster's text (``xml:lang``)."""
+    months: Sequence[str]
+    """Twelve abbreviated month names, January first."""
+    summary: str
+    """The line under the heading: plays, days, streak, new artists."""
+    top_heading: Mapping[str, str]
+    """Per poster level (``POSTER_LEVELS``): the heading of its top items."""
+    titles: Mapping[int, str] = field(default_factory=dict)
+    """Item titles in the reader's language, by id (an item not in it keeps its title)."""
+    number: Callable[[int], str] = "{:,}".format
+
+
+def english_text(review: YearReview) -> PosterText:
+    return PosterText(
+        lang="en",
+        months=_MONTHS,
+        summary=(
+            f"{review.plays:,} plays on {review.active_days} days · longest streak "
+            f"{review.longest_streak} days · {review.new_artists} new artists · {review.timezone}"
+        ),
+        top_heading={level: f"Top {level}s" for level in POSTER_LEVELS},
+    )
+
+
+def render_svg(review: YearReview, text: PosterText | None = None) -> str:
     """A poster: plays per month as columns, then the top artists (or shows) as bars."""
+    text = text or english_text(review)
     width, height = 640, 560
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" font-family="system-ui, sans-serif">',
+        f'viewBox="0 0 {width} {height}" font-family="system-ui, sans-serif" '
+        f'xml:lang="{escape(text.lang)}">',
         f'<rect width="{width}" height="{height}" fill="#14161f"/>',
         _text(32, 48, 26, "#fff", f"{escape(review.user)} · {review.year}"),
-        f'<text x="32" y="76" font-size="14" fill="#aab">{review.plays:,} plays on '
-        f"{review.active_days} days · longest streak {review.longest_streak} days · "
-        f"{review.new_artists} new artists · {escape(review.timezone)}</text>",
+        _text(32, 76, 14, "#aab", escape(text.summary)),
     ]
     peak = max(review.months) or 1
     for i, count in enumerate(review.months):
         bar = round(150 * count / peak)
         x = 32 + i * 48
         parts.append(f'<rect x="{x}" y="{260 - bar}" width="36" height="{bar}" fill="#e4572e"/>')
-        parts.append(_text(x + 18, 278, 11, "#aab", _MONTHS[i], anchor="middle"))
-    level = next(
-        (lv for lv in ("artist", "show", "film", "team", "outlet") if lv in review.top), None
-    )
+        parts.append(_text(x + 18, 278, 11, "#aab", escape(text.months[i]), anchor="middle"))
+    level = next((lv for lv in POSTER_LEVELS if lv in review.top), None)
     if level is not None:
         top = review.top[level][:8]
-        parts.append(f'<text x="32" y="318" font-size="16" fill="#fff">Top {level}s</text>')
+        heading = text.top_heading.get(level, level)
+        parts.append(_text(32, 318, 16, "#fff", escape(heading)))
         most = top[0][2] or 1
-        for i, (_, title, plays) in enumerate(top):
+        for i, (item_id, title, plays) in enumerate(top):
             y = 334 + i * 26
             bar = round(380 * plays / most)
             parts.append(f'<rect x="200" y="{y}" width="{bar}" height="18" fill="#4fb0c6"/>')
-            label = escape(title if len(title) <= 24 else title[:23] + "…")
+            shown = text.titles.get(item_id, title)
+            label = escape(shown if len(shown) <= 24 else shown[:23] + "…")
             parts.append(_text(192, y + 14, 13, "#fff", label, anchor="end"))
-            parts.append(
-                f'<text x="{206 + bar}" y="{y + 14}" font-size="12" fill="#aab">{plays}</text>'
-            )
+            parts.append(_text(206 + bar, y + 14, 12, "#aab", escape(text.number(plays))))
     parts.append("</svg>")
     return "\n".join(parts)
 

@@ -396,9 +396,13 @@ not change), so the buckets are computed once per day, not once per row."""
 
 def _temp(session: Session, *tables: Table) -> None:
     """Create (once per connection) and empty the temporary tables."""
+    postgresql_ = session.get_bind().dialect.name == "postgresql"
     for table in tables:
         _create_temp(session, table)
-        session.execute(delete(table))
+        if postgresql_:  # no dead rows left behind (nothing vacuums a temporary table)
+            session.connection().exec_driver_sql(f"TRUNCATE {table.name}")
+        else:
+            session.execute(delete(table))
 
 
 def _create_temp(session: Session, table: Table) -> None:
@@ -724,13 +728,15 @@ def _with_spans(pb: Any, first: Any, last: Any) -> tuple[Any, Any, Any]:
     return joined, fd.c.bucket, ld.c.bucket
 
 
-def _mark_seen(session: Session, through: int, *, first: Any, last: Any, only: Any) -> None:
+def _mark_seen(session: Session, through: int, *, first: Any, last: Any, only: Any) -> bool:
     """``_SEEN``: the buckets of ``_PD`` in which a pair of ``_NP`` picked by ``only`` has
     other counted plays (ids up to ``through``), knowing that the first and last of those are
     ``first`` and ``last`` (``_NP`` columns). Buckets holding either are seen and buckets
     outside them are not; the log is asked about the ones in between."""
     _temp(session, _SEEN, _BOUNDS)
     _days(session, select(_day_of(first)).union(select(_day_of(last))))
+    if session.scalar(select(literal(1)).select_from(_NP).where(only).limit(1)) is None:
+        return False
     pb = _pair_buckets()
     joined, first_bucket, last_bucket = _with_spans(pb, first, last)
     between = (
@@ -749,7 +755,7 @@ def _mark_seen(session: Session, through: int, *, first: Any, last: Any, only: A
     )
     asked = list(session.execute(select(_SEEN.c.grain, _SEEN.c.bucket).distinct()))
     if not asked:
-        return
+        return False
     session.execute(
         _BOUNDS.insert(),
         [
@@ -768,8 +774,9 @@ def _mark_seen(session: Session, through: int, *, first: Any, last: Any, only: A
             .where(
                 Play.user_id == seen.user_id,
                 Play.item_id.in_(select(played.c.item_id)),
-                Play.played_at >= bound.start_at,
-                Play.played_at < bound.end_at,
+                # By listener and item (not listener and time: a listener's whole year).
+                no_index(Play.played_at) >= bound.start_at,
+                no_index(Play.played_at) < bound.end_at,
                 Play.id <= through,
             )
             .exists()
@@ -781,17 +788,23 @@ def _mark_seen(session: Session, through: int, *, first: Any, last: Any, only: A
             .exists()
         )
         session.execute(delete(_SEEN).where(seen.level == level, ~confirmed))
+    return True
 
 
-def _new_buckets(*, first: Any, last: Any, everything: bool = False) -> Any:
+def _new_buckets(*, first: Any, last: Any, everything: bool = False, asked: bool = True) -> Any:
     """The pair buckets of ``_PD`` with ``new``: 1 where the pair has no other counted play
-    in the bucket (see ``_mark_seen``), else 0; ``everything``: 1 everywhere (``_PD`` holds
-    all of each pair's plays)."""
+    in the bucket (see ``_mark_seen``; ``asked``: whether it found any to ask the log
+    about), else 0; ``everything``: 1 everywhere (``_PD`` holds all of each pair's plays)."""
     pb = _pair_buckets()
     if everything:
         return select(pb, literal(1).label("new")).subquery("news")
-    seen = _SEEN.c
     joined, first_bucket, last_bucket = _with_spans(pb, first, last)
+    if not asked:
+        other = or_(pb.c.bucket == first_bucket, pb.c.bucket == last_bucket)
+        return (
+            select(pb, case((other, 0), else_=1).label("new")).select_from(joined).subquery("news")
+        )
+    seen = _SEEN.c
     was_seen = (
         select(literal(1))
         .select_from(_SEEN)
@@ -862,9 +875,10 @@ def _count_in(session: Session, through: int) -> None:
     """Count ``_PD`` (new plays) into the rollups and the pairs."""
     _fill_pairs(session, with_stored=True)
     np = _NP.c
-    _mark_seen(session, through, first=np.old_first, last=np.old_last, only=np.slow == 1)
+    asked = _mark_seen(session, through, first=np.old_first, last=np.old_last, only=np.slow == 1)
     _temp(session, _DELTA)
-    _insert_delta(session, _bucket_delta(_new_buckets(first=np.old_first, last=np.old_last), 1))
+    news = _new_buckets(first=np.old_first, last=np.old_last, asked=asked)
+    _insert_delta(session, _bucket_delta(news, 1))
     _insert_delta(session, _last_moves(old=np.old_last, new=greatest(np.old_last, np.last_us)))
     _apply_delta(session)
     pair = _table(ChartPair)
@@ -898,9 +912,9 @@ def _uncount(session: Session, through: int) -> None:
         session.execute(
             update(_NP).where(np.level == level).values(old_first=left_first, old_last=left_last)
         )
-    _mark_seen(session, through, first=np.old_first, last=np.old_last, only=true())
+    asked = _mark_seen(session, through, first=np.old_first, last=np.old_last, only=true())
     _temp(session, _DELTA)
-    news = _new_buckets(first=np.old_first, last=np.old_last)
+    news = _new_buckets(first=np.old_first, last=np.old_last, asked=asked)
     _insert_delta(session, _bucket_delta(news, -1))
     _days(session, select(_day_of(stored_last)).select_from(_NP))
     _insert_delta(session, _last_moves(old=stored_last, new=np.old_last))
@@ -982,28 +996,39 @@ def _apply_delta(
     counting that user's plays, who is leaving the country)."""
     for model in _MODELS if site else (CountryChartCount,):
         rows = _grouped_delta(model)
-        _add_sizes(session, rows, model)
+        _add_sizes(session, model)
         _move_item_lasts(session, rows, model)
         _upsert_rows(session, rows, model)
         if spans_shrink:
             _respan(session, rows, model, without_user)
-        _drop_empty(session, rows, model)
+            _drop_empty(session, rows, model)
 
 
 def _scope(rows: Any, model: type[ChartCount] | type[CountryChartCount]) -> Any:
     return rows.c.country if model is CountryChartCount else literal(SITE)
 
 
-def _add_sizes(
-    session: Session, rows: Any, model: type[ChartCount] | type[CountryChartCount]
-) -> None:
-    """Bucket totals: plays, and the threshold above which rows are head."""
-    sizes = _table(ChartSize)
-    keys = [_scope(rows, model), rows.c.level, rows.c.grain, rows.c.bucket]
-    plays = func.sum(rows.c.plays)
+def _add_sizes(session: Session, model: Model) -> None:
+    """Bucket totals (from ``_DELTA``): plays, and the threshold above which rows are head."""
+    sizes = ChartSize.__table__
+    d = _DELTA.c
+    by_country = model is CountryChartCount
+    scope: Any = d.country if by_country else literal(SITE)
+    keys = [d.level, d.grain, d.bucket]
+    if by_country:
+        keys.insert(0, d.country)
+    plays = func.sum(d.plays)
     added = (
-        select(*keys, plays, literal(0), int_div(greatest(plays, literal(0)), HEAD_SHARE))
-        .where(true())
+        select(
+            scope,
+            d.level,
+            d.grain,
+            d.bucket,
+            plays,
+            literal(0),
+            int_div(greatest(plays, literal(0)), HEAD_SHARE),
+        )
+        .where(d.country.is_not(None) if by_country else true())
         .group_by(*keys)
         .having(plays != 0)
     )
@@ -1246,7 +1271,7 @@ def _add_plays(session: Session, where: Sequence[ColumnElement[bool]], sign: int
     _insert_delta(session, _bucket_delta(news, sign, listeners=False, spans=False))
     for model in _MODELS:
         rows = _grouped_delta(model)
-        _add_sizes(session, rows, model)
+        _add_sizes(session, model)
         _upsert_rows(session, rows, model)
         if sign < 0:
             names = _key_names(model)

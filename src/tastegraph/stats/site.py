@@ -13,7 +13,7 @@ from tastegraph.catalog.kinds import Kind
 from tastegraph.catalog.models import Item
 from tastegraph.ingest.models import Play
 from tastegraph.social.models import Friendship, FriendshipStatus
-from tastegraph.stats.levels import target_for
+from tastegraph.stats.levels import played_for, target_for
 
 
 @dataclass(frozen=True)
@@ -76,11 +76,17 @@ class SiteStats:
         end: datetime | None = None,
         limit: int = 20,
     ) -> list[Listener]:
-        """The users who played an item most, among those whose profile the viewer may see."""
-        target = target_for(level)
-        stmt = target.apply(
-            select(Play.user_id, func.count().label("plays")).select_from(Play)
-        ).where(target.column == item_id)
+        """The users who played an item most, among those whose profile the viewer may see.
+
+        Only the plays that count for the item are read: the played items under it (a show's
+        episodes, an artist's credited tracks, from ``played_for``) and their plays through
+        the (item, time, user) index — never every play mapped up to its show or artist."""
+        played = played_for(level, [item_id]).subquery("played")
+        stmt = (
+            select(Play.user_id, func.count().label("plays"))
+            .select_from(played)
+            .join(Play, Play.item_id == played.c.item_id)
+        )
         if start is not None:
             stmt = stmt.where(Play.played_at >= start)
         if end is not None:

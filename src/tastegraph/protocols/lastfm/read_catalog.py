@@ -130,7 +130,7 @@ def _wiki(tag: str, item: Item) -> list[El]:
 
 
 def _similar_artist_entries(call: Call, item: Item, limit: int, *, match: bool) -> list[El]:
-    similar = similar_artists(call.svc, item, limit)
+    similar = similar_artists(call.svc, item, limit, call.user)
     f = facts(call.svc, [s for s, _ in similar])
     out = []
     for other, score in similar:
@@ -447,7 +447,7 @@ def track_info(call: Call) -> list[El]:
 
 def track_similar(call: Call) -> list[El]:
     track = the_track(call)
-    similar = similar_tracks(call.svc, track, call.params.limit(100, 1000))
+    similar = similar_tracks(call.svc, track, call.params.limit(100, 1000), call.user)
     f = facts(call.svc, [t for t, _ in similar])
     totals = call.svc.stats.item_totals(Kind.TRACK, [t.id for t, _ in similar])
     entries = [

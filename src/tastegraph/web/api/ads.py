@@ -121,6 +121,9 @@ def _context(runtime: Runtime, data: DecideIn, request: Request, token: str | No
         viewer: str | None = f"u:{user.id}"
     else:
         viewer = f"a:{data.anonymous_id}" if data.anonymous_id else None
+    country = data.country or (user.country if user else None)
+    if item is not None and not engine.item_available(item, country):
+        item = None  # not watchable here: no targeting at what the viewer cannot be seeing
     live = data.live
     if live is None and item is not None:
         live = item.live(engine.clock())
@@ -131,7 +134,7 @@ def _context(runtime: Runtime, data: DecideIn, request: Request, token: str | No
         placement=data.placement,
         viewer=viewer,
         segments=segments,
-        country=data.country or (user.country if user else None),
+        country=country,
         kind=item.kind if item is not None else None,
         categories=categories,
         language=data.language or (_primary_language(user.locale) if user else None),

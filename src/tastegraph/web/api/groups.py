@@ -46,6 +46,7 @@ from tastegraph.web.api.social_views import (
     user_ref,
 )
 from tastegraph.web.deps import RuntimeDep, caller, require_user, unit_of_work
+from tastegraph.web.viewer import viewer_of
 
 router = APIRouter(prefix="/api/v1", tags=["groups"])
 
@@ -413,11 +414,12 @@ def group_recommendations(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> GroupPicksOut:
     """What the members love or played most in the last 90 days that you have never played
-    nor rated (signed-in callers)."""
+    nor rated and can watch or hear where you are (signed-in callers)."""
     with unit_of_work(runtime) as svc:
         user = require_user(svc, request)
         group = _readable(svc, request, slug)
-        picks = svc.groups.recommendations(user, group, limit=limit)
+        where = viewer_of(runtime, request, user)
+        picks = svc.groups.recommendations(user, group, limit=limit, where=where)
         found = briefs(svc, [p.item for p in picks])
         return GroupPicksOut(
             recommendations=[

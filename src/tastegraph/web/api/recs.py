@@ -33,6 +33,7 @@ from tastegraph.recs.schemas import (
 from tastegraph.recs.services import Recommended, Station
 from tastegraph.runtime import Services
 from tastegraph.web.deps import RuntimeDep, caller, require_user, unit_of_work, view_profile
+from tastegraph.web.viewer import viewer_of
 
 router = APIRouter(prefix="/api/v1", tags=["recommendations"])
 
@@ -73,10 +74,12 @@ def recommendations(
     ] = None,
 ) -> RecommendationsOut:
     """The caller's own recommendations, best first, never anything already played, loved,
-    hated, not interesting or called a bad recommendation. Plays and feedback count at once."""
+    hated, not interesting or called a bad recommendation, nor anything unavailable in the
+    caller's country. Plays and feedback count at once."""
     with unit_of_work(runtime) as svc:
         user = _own(svc, request, name)
-        answer = svc.recs.recommend(user, kind, limit, based_on=based_on)
+        where = viewer_of(runtime, request, user)
+        answer = svc.recs.recommend(user, kind, limit, based_on=based_on, where=where)
         briefs = _briefs(
             svc, [e.item for e in answer.entries] + [e.because for e in answer.entries]
         )
@@ -113,12 +116,17 @@ def _entry(entry: Recommended, briefs: dict[int, ItemBrief]) -> RecommendationOu
 
 @router.get("/items/{item_id}/similar")
 def similar_items(
-    item_id: int, runtime: RuntimeDep, limit: Annotated[int, Query(ge=1, le=200)] = 20
+    item_id: int,
+    request: Request,
+    runtime: RuntimeDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 20,
 ) -> SimilarOut:
-    """Items of the same kind most like this one (people who play one play the other)."""
+    """Items of the same kind most like this one (people who play one play the other); for a
+    viewer whose country is known, only items available there."""
     with unit_of_work(runtime) as svc:
         item = svc.catalog.get(item_id)
-        answer = svc.recs.similar(item, limit)
+        where = viewer_of(runtime, request, caller(svc, request, required=False))
+        answer = svc.recs.similar(item, limit, where=where)
         briefs = _briefs(svc, [item, *(i for i, _ in answer.entries)])
         return SimilarOut(
             item=briefs[item.id],
@@ -199,7 +207,8 @@ def get_station(
     competition or outlet, nothing played in the last days, nothing hated."""
     with unit_of_work(runtime) as svc:
         user = _own(svc, request, name)
-        station = svc.recs.station(user, kind, size, recent_days=recent_days)
+        where = viewer_of(runtime, request, user)
+        station = svc.recs.station(user, kind, size, recent_days=recent_days, where=where)
         return _station(svc, user, station)
 
 
@@ -214,7 +223,12 @@ def new_station(name: str, data: StationIn, request: Request, runtime: RuntimeDe
     with unit_of_work(runtime, write=True) as svc:
         user = _own(svc, request, name)
         station = svc.recs.start_station(
-            user, data.kind, data.size, recent_days=data.recent_days, seed=seed
+            user,
+            data.kind,
+            data.size,
+            recent_days=data.recent_days,
+            seed=seed,
+            where=viewer_of(runtime, request, user),
         )
         return _station(svc, user, station)
 
@@ -238,7 +252,9 @@ def station_page(
     """A page of one of the caller's kept stations."""
     with unit_of_work(runtime, write=True) as svc:
         user = _own(svc, request, name)
-        station = svc.recs.station_page(user, station_id, cursor)
+        station = svc.recs.station_page(
+            user, station_id, cursor, where=viewer_of(runtime, request, user)
+        )
         return _station(svc, user, station)
 
 

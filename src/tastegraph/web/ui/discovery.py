@@ -5,7 +5,7 @@ shows titles to."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -180,6 +180,31 @@ def catalog_viewer(page: Page, user: User | None) -> CatalogViewer:
     ordered = [*languages[:1]] if account else []
     ordered += [page.locale, *languages]
     return CatalogViewer(country=found.country, languages=tuple(dict.fromkeys(ordered)))
+
+
+def title_reader(
+    briefs: Mapping[int, ItemBrief],
+) -> Callable[[Item | None], str]:
+    """``title_of(item)`` for a template: the item's title in the viewer's language when
+    ``briefs`` has it (the catalogue's translation), else its own title ("" for None)."""
+
+    def title_of(item: Item | None) -> str:
+        if item is None:
+            return ""
+        brief = briefs.get(item.id)
+        return brief.title if brief is not None else item.title
+
+    return title_of
+
+
+def feed_items(events: Iterable[Any]) -> list[Item]:
+    """The items a list of feed events names (their subjects and played items), to read the
+    viewer's titles of in one go."""
+    out: list[Item] = []
+    for event in events:
+        out += [event.subject] if event.subject is not None else []
+        out += event.items
+    return out
 
 
 def pick_period(page: Page, value: str, default: Period) -> Period:

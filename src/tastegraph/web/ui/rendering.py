@@ -66,6 +66,7 @@ def build_environment(locale: str, catalogues: Catalogues) -> Environment:
         svg_histogram=svg.histogram,
         chart_rows=chart_rows,
         weekday_names=svg.weekday_names(locale),
+        hour_names=svg.hour_names(locale),
     )
     return env
 

@@ -73,18 +73,39 @@ def session_user(svc: Services, settings: Settings, cookie: str | None) -> User 
     return user
 
 
-def close_session(svc: Services, cookie: str | None) -> None:
-    """Revoke the session behind a cookie (log-out); unknown cookies are ignored."""
+def _session_token(svc: Services, cookie: str | None) -> ApiToken | None:
+    """The live web-session token behind a cookie, if any."""
     if not cookie:
-        return
+        return None
     secret = cookie.rpartition(".")[0]
-    token = svc.session.scalar(
+    return svc.session.scalar(
         select(ApiToken).where(
             ApiToken.token_hash == hash_token(secret),
             ApiToken.kind == TokenKind.WEB_SESSION,
             ApiToken.revoked_at.is_(None),
         )
     )
+
+
+def keep_after_password_change(
+    svc: Services, settings: Settings, user: User, cookie: str | None
+) -> str | None:
+    """Once ``user``'s password hash has changed: revoke every other log-in session of theirs
+    (other browsers, API log-ins; personal tokens stay) and return the cookie that keeps this
+    browser signed in — the same secret, fingerprinted with the new hash (None when the
+    cookie is not a live session)."""
+    token = _session_token(svc, cookie)
+    mine = token if token is not None and token.user_id == user.id else None
+    svc.accounts.end_sessions(user, keep=mine.id if mine is not None else None)
+    if mine is None or cookie is None:
+        return None
+    secret = cookie.rpartition(".")[0]
+    return f"{secret}.{_fingerprint(settings, secret, user)}"
+
+
+def close_session(svc: Services, cookie: str | None) -> None:
+    """Revoke the session behind a cookie (log-out); unknown cookies are ignored."""
+    token = _session_token(svc, cookie)
     if token is not None:
         user = svc.session.get(User, token.user_id)
         if user is not None:

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
-from datetime import date
+from datetime import date, time
 
-from babel.dates import get_day_names
+from babel.dates import format_skeleton, get_day_names
 from markupsafe import Markup, escape
 
 Formatter = Callable[[float], str]
@@ -48,6 +48,12 @@ def weekday_names(locale: str) -> list[str]:
     """Monday to Sunday, abbreviated in ``locale`` (the rows of the listening clock)."""
     names = get_day_names("abbreviated", locale=locale)
     return [names[day] for day in range(7)]
+
+
+def hour_names(locale: str) -> list[str]:
+    """The hours 0-23 as ``locale`` writes an hour on its own ("09", "09 Uhr", "9時"): the
+    columns of the listening clock."""
+    return [format_skeleton("H", time(hour), locale=locale) for hour in range(24)]
 
 
 def bar_chart(

@@ -21,6 +21,7 @@ from tastegraph.web.ui.community_views import (
     shout_cards,
     shout_urls,
 )
+from tastegraph.web.ui.discovery import catalog_viewer, feed_items, title_reader
 from tastegraph.web.ui.navigation import N_
 from tastegraph.web.ui.page import PageDep, PageError, page_router, safe_next
 
@@ -55,6 +56,7 @@ def feed(page: PageDep, before: str = "") -> Response:
         user = page.require_user(svc)
         result = svc.feed.feed(user, before=moment, limit=FEED_PAGE)
         shouts = [e.shout for e in result.events if e.shout is not None]
+        briefs = svc.catalog.briefs(feed_items(result.events), catalog_viewer(page, user))
         return page.render(
             "ui/feed/feed.html",
             {
@@ -62,6 +64,7 @@ def feed(page: PageDep, before: str = "") -> Response:
                 "older": result.next_before.isoformat() if result.next_before else None,
                 "shout_urls": shout_urls(svc, shouts),
                 "first_page": moment is None,
+                "title_of": title_reader(briefs),
             },
         )
 

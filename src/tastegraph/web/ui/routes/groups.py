@@ -41,6 +41,7 @@ from tastegraph.web.ui.community_views import (
     post_shout,
     shout_cards,
 )
+from tastegraph.web.ui.discovery import catalog_viewer
 from tastegraph.web.ui.navigation import N_
 from tastegraph.web.ui.page import Page, PageDep, PageError, page_router
 
@@ -298,7 +299,8 @@ def group_page(
             context["chart"] = chart
             items += [e.item for e in chart.entries]
             if viewer is not None:
-                picks = svc.groups.recommendations(viewer, group, limit=8)
+                where = catalog_viewer(page, viewer)
+                picks = svc.groups.recommendations(viewer, group, limit=8, where=where)
                 context["picks"] = picks
                 items += [p.item for p in picks]
             context["topics"] = svc.groups.topics(viewer, group, before=None, limit=TOPICS_SHOWN)

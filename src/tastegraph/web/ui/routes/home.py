@@ -19,7 +19,14 @@ from tastegraph.protocols.audioscrobbler import api as audioscrobbler
 from tastegraph.stats.now import SiteNow
 from tastegraph.stats.site import SiteStats
 from tastegraph.web.deps import RuntimeDep, unit_of_work
-from tastegraph.web.ui.discovery import KIND_PLURALS, catalog_viewer, labels, pick_kind
+from tastegraph.web.ui.discovery import (
+    KIND_PLURALS,
+    catalog_viewer,
+    feed_items,
+    labels,
+    pick_kind,
+    title_reader,
+)
 from tastegraph.web.ui.page import PageDep, page_router
 
 router = page_router()
@@ -63,7 +70,8 @@ def home(request: Request, page: PageDep, trending: str = "") -> Response:
         briefs = svc.catalog.briefs(
             [t.item for t in trends]
             + [e.item for e in live]
-            + [item for _, _, item in friends_playing],
+            + [item for _, _, item in friends_playing]
+            + feed_items(activity),
             catalog_viewer(page, user),
         )
         return page.render(
@@ -78,6 +86,7 @@ def home(request: Request, page: PageDep, trending: str = "") -> Response:
                 "friends_playing": friends_playing,
                 "activity": activity,
                 "briefs": briefs,
+                "title_of": title_reader(briefs),
                 "demo": page.runtime.settings.mode is Mode.DEMO,
             },
         )

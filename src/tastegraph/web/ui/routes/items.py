@@ -18,6 +18,7 @@ from tastegraph.accounts.models import User
 from tastegraph.catalog.browse import CatalogBrowser, Related
 from tastegraph.catalog.kinds import Kind
 from tastegraph.catalog.models import Item
+from tastegraph.catalog.viewer import Viewer as CatalogViewer
 from tastegraph.ingest.models import Sentiment
 from tastegraph.ingest.presence import Audience
 from tastegraph.ingest.sentiments import sentiments_of
@@ -84,7 +85,7 @@ def item_page(item_id: int, page: PageDep, before: int | None = None) -> Respons
             )
             if lst.user.id not in hidden
         ][:LISTENERS_SHOWN]
-        similar = _similar(svc, item)
+        similar = _similar(svc, item, who)
         groups = svc.groups.search(viewer, item_id=item.id, limit=GROUPS_SHOWN)
         place = svc.shouts.open(viewer, ShoutTarget.ITEM, item.id)
         shouts = svc.shouts.thread_list(viewer, place, before=before, limit=SHOUTS_SHOWN)
@@ -94,6 +95,9 @@ def item_page(item_id: int, page: PageDep, before: int | None = None) -> Respons
         )
         shown: list[Item] = [i for _, rows in related for i, _ in rows]
         shown += [i for i, _ in similar] + ancestors
+        # Credited people and teams in the viewer's language too; ``describe`` loaded them
+        # into the session, so this reads nothing more.
+        shown += [c for credit in info.credits if (c := svc.session.get(Item, credit.id))]
         briefs = svc.catalog.briefs(shown, who)
         availability = info.availability
         return page.render(
@@ -171,9 +175,9 @@ def _ranked(
     return out
 
 
-def _similar(svc: Services, item: Item) -> list[tuple[Item, float]]:
+def _similar(svc: Services, item: Item, who: CatalogViewer) -> list[tuple[Item, float]]:
     try:
-        return svc.recs.similar(item, SIMILAR_SHOWN).entries
+        return svc.recs.similar(item, SIMILAR_SHOWN, where=who).entries
     except RecsError:
         return []
 

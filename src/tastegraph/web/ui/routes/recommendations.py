@@ -55,6 +55,7 @@ def recommendations(page: PageDep, kind: str = "", based_on: str = "") -> Respon
             chosen.value if chosen else MIXED,
             LIST_SIZE,
             based_on=source.value if source else None,
+            where=catalog_viewer(page, user),
         )
         items: list[Item] = [e.item for e in answer.entries]
         items += [e.because for e in answer.entries if e.because is not None]

@@ -1,6 +1,6 @@
-"""Settings pages: profile and language, privacy and incognito, advertising consent, tokens and
-connected scrobblers, importing plays, exporting one's data, and deleting the account. Each
-change goes through the service the API uses (``AccountService.update``,
+"""Settings pages: profile and language, password, privacy and incognito, advertising consent,
+tokens and connected scrobblers, importing plays, exporting one's data, and deleting the
+account. Each change goes through the service the API uses (``AccountService.update``,
 ``AudienceService.set_consent`` / ``erase_user``, ``portability``); the language switcher in
 the header posts to ``/settings/language``."""
 
@@ -24,13 +24,15 @@ from pydantic import ValidationError
 from starlette.background import BackgroundTask
 
 from tastegraph.accounts.errors import InvalidCredentials
-from tastegraph.accounts.models import TokenKind, User, Visibility
+from tastegraph.accounts.models import ApiToken, TokenKind, User, Visibility
 from tastegraph.accounts.schemas import TokenCreate, UserUpdate
+from tastegraph.accounts.secrets import verify_password
 from tastegraph.locales import countries, timezones
 from tastegraph.portability import sources
 from tastegraph.portability.exports import records, write_csv, write_jsonl
 from tastegraph.portability.formats.listenbrainz_export import write_listenbrainz
 from tastegraph.portability.importing import where
+from tastegraph.protocols.lastfm.keys import ApiKeyService
 from tastegraph.runtime import Services
 from tastegraph.web.ui import sessions
 from tastegraph.web.ui.i18n import LOCALES, supported
@@ -54,6 +56,7 @@ REJECTED_SHOWN = 200
 
 SECTIONS: tuple[tuple[str, str], ...] = (
     ("/settings", N_("Profile")),
+    ("/settings/password", N_("Password")),
     ("/settings/privacy", N_("Privacy")),
     ("/settings/advertising", N_("Advertising")),
     ("/settings/tokens", N_("Tokens and scrobblers")),
@@ -194,6 +197,62 @@ def set_language(
     return page.redirect(safe_next(next))
 
 
+# -- password ---------------------------------------------------------------------------------
+
+
+def _password_page(page: Page, *, error: str = "", status: int = 200) -> Response:
+    return _render(
+        page,
+        "ui/settings/password.html",
+        {"changed": _saved(page) and not error, "error": error},
+        status,
+    )
+
+
+@router.get("/settings/password")
+def password_page(page: PageDep) -> Response:
+    with page.unit_of_work() as svc:
+        page.require_user(svc)
+        return _password_page(page)
+
+
+@router.post("/settings/password")
+def change_password(
+    page: PageDep,
+    current_password: Annotated[str, Form(max_length=1024)] = "",
+    new_password: Annotated[str, Form(max_length=1024)] = "",
+    confirm_password: Annotated[str, Form(max_length=1024)] = "",
+) -> Response:
+    """A new password (argon2, through ``AccountService.update`` as ``PATCH /me`` does) after
+    the current one. Every other log-in session ends — other browsers by the cookie's
+    fingerprint of the password hash and by revocation, API log-ins by revocation — while
+    this browser gets a cookie fingerprinted with the new hash and stays signed in."""
+    with page.unit_of_work(write=True) as svc:
+        user = page.require_user(svc)
+        if not verify_password(user.password_hash, current_password):
+            error = page.gettext("That is not your current password.")
+            return _password_page(page, error=error, status=422)
+        if new_password != confirm_password:
+            error = page.gettext("The new password and its confirmation differ.")
+            return _password_page(page, error=error, status=422)
+        try:
+            data = UserUpdate(password=new_password)
+        except ValidationError:
+            error = page.gettext("Choose a password of at least 8 characters.")
+            return _password_page(page, error=error, status=422)
+        svc.accounts.update(user, data)
+        cookie = sessions.keep_after_password_change(
+            svc, page.runtime.settings, user, page.request.cookies.get(sessions.SESSION_COOKIE)
+        )
+    if cookie is not None:
+        page.set_cookie(
+            sessions.SESSION_COOKIE,
+            cookie,
+            max_age=page.runtime.settings.session_token_days * 86400,
+        )
+    return page.redirect("/settings/password?saved=1")
+
+
 # -- privacy ----------------------------------------------------------------------------------
 
 
@@ -293,6 +352,25 @@ def _servers(page: Page) -> Servers:
     return Servers(base.rstrip("/"))
 
 
+@dataclass(frozen=True)
+class ConnectedApp:
+    """A player or app the user approved on the Last.fm log-in page (``/api/auth/``): its
+    session lives until revoked, so the page lists it with a button to disconnect it."""
+
+    token: ApiToken
+    name: str
+    """The name its API key was registered with, or "" for a key this server does not know."""
+
+
+def _connected_apps(svc: Services, user: User) -> list[ConnectedApp]:
+    keys = ApiKeyService(svc.session)
+    out = []
+    for token in svc.accounts.list_tokens(user, kinds=(TokenKind.LASTFM_SESSION,)):
+        key = keys.find(token.name)  # a Last.fm session's name is its client's api_key
+        out.append(ConnectedApp(token, key.name if key is not None else ""))
+    return out
+
+
 def _tokens(
     page: Page, svc: Services, user: User, *, created: str = "", status: int = 200, error: str = ""
 ) -> Response:
@@ -302,6 +380,7 @@ def _tokens(
         {
             "user": user,
             "tokens": svc.accounts.list_tokens(user),
+            "apps": _connected_apps(svc, user),
             "personal": TokenKind.PERSONAL,
             "created": created,
             "servers": _servers(page),

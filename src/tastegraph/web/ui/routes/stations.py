@@ -54,7 +54,9 @@ def start_station(
     seed = secrets.randbelow(2**31) if shuffle else None
     with page.unit_of_work(write=True) as svc:
         user = page.require_user(svc)
-        station = svc.recs.start_station(user, kind, STATION_SIZE, seed=seed)
+        station = svc.recs.start_station(
+            user, kind, STATION_SIZE, seed=seed, where=catalog_viewer(page, user)
+        )
         station_id = station.id
     return page.redirect(f"/stations/{station_id}")
 
@@ -66,7 +68,7 @@ def station(station_id: int, page: PageDep, cursor: int = 0) -> Response:
     # Reading the page after the last one served computes and keeps it: a write.
     with page.unit_of_work(write=True) as svc:
         user = page.require_user(svc)
-        found = svc.recs.station_page(user, station_id, cursor)
+        found = svc.recs.station_page(user, station_id, cursor, where=catalog_viewer(page, user))
         items: list[Item] = [e.item for e in found.entries]
         briefs = svc.catalog.briefs(items, catalog_viewer(page, user))
         sentiments = sentiments_of(svc.session, user.id, [i.id for i in items])
