@@ -25,6 +25,20 @@ from tastegraph.config import Mode, Settings
 from tastegraph.runtime import Runtime
 from tastegraph.web.app import create_app
 
+# argon2 at its cheapest in tests, in this process and in every server or CLI process a test
+# starts (they inherit the environment): the default cost takes ~0.2 s a hash on 2 cores and
+# the suite registers and logs in thousands of people. test_passwords.py checks the defaults.
+CHEAP_PASSWORD_HASHING = {
+    "TASTEGRAPH_PASSWORD_HASH_TIME_COST": "1",
+    "TASTEGRAPH_PASSWORD_HASH_MEMORY_KIB": "64",
+    "TASTEGRAPH_PASSWORD_HASH_PARALLELISM": "1",
+}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for name, value in CHEAP_PASSWORD_HASHING.items():
+        os.environ.setdefault(name, value)
+
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Browser tests last: Playwright's sync API keeps an event loop running in the main

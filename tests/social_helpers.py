@@ -3,28 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from functools import cache
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 
-from tastegraph.accounts import secrets
 from tests.conftest import Account
 
 NOW = datetime.now(UTC).replace(microsecond=0)
-
-
-@cache
-def _hashed(password: str) -> str:
-    return secrets.hash_password(password)
-
-
-@pytest.fixture
-def fast_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Registration through the API, hashing each password once per run (argon2 takes
-    ~0.5 s a hash, and these tests register many people; the demo shares hashes too)."""
-    monkeypatch.setattr("tastegraph.accounts.services.hash_password", _hashed)
 
 
 def ago(**delta: float) -> int:

@@ -21,7 +21,7 @@ from tastegraph.insights import audience, segment_bits
 from tastegraph.insights.audience import WEEK_BITS, count_audience, count_plays
 from tastegraph.insights.models import SegmentBitmap
 from tastegraph.insights.overlap import viewer_sets
-from tastegraph.insights.packed import id_rows, packed, unpack
+from tastegraph.insights.packed import distinct, id_rows, packed, unpack
 from tastegraph.insights.titles import covered_items
 from tastegraph.insights.windows import InsightWindow, make_window
 from tastegraph.runtime import Runtime
@@ -65,6 +65,8 @@ def test_packed_ids_round_trip(runtime: Runtime) -> None:
         rows = id_rows(session, ids).subquery()
         back = unpack(session.scalar(select(packed(rows.c.user_id))))
         assert sorted(back.tolist()) == sorted(ids.tolist())
+        assert distinct(back).tolist() == sorted(set(ids.tolist()))
+        assert distinct(np.zeros(0, dtype=np.int64)).size == 0
         assert unpack(session.scalar(select(packed(rows.c.user_id)).where(false()))).size == 0
         nothing = id_rows(session, np.zeros(0, dtype=np.int64)).subquery()
         assert session.scalar(select(packed(nothing.c.user_id))) is None

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import Account, play, track
@@ -14,7 +13,6 @@ from tests.social_helpers import (
     ago,
     befriend,
     episode,
-    fast_passwords,
     notifications,
     ok,
     problem,
@@ -22,9 +20,6 @@ from tests.social_helpers import (
     shout,
     submit,
 )
-
-__all__ = ["fast_passwords"]  # the fixture, used by every test here
-pytestmark = pytest.mark.usefixtures("fast_passwords")
 
 
 def _feed(client: TestClient, account: Account, **params: Any) -> Any:

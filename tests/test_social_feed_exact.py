@@ -11,16 +11,12 @@ from typing import Any
 
 import httpx2 as httpx
 import orjson
-import pytest
 from fastapi.testclient import TestClient
 
 from tastegraph.runtime import Runtime
 from tastegraph.social.counts import differences, recount
 from tests.conftest import Account, play, track
-from tests.social_helpers import NOW, ago, befriend, fast_passwords, ok, shout
-
-__all__ = ["fast_passwords"]
-pytestmark = pytest.mark.usefixtures("fast_passwords")
+from tests.social_helpers import NOW, ago, befriend, ok, shout
 
 
 def _record(client: TestClient, account: Account, plays: list[dict[str, Any]]) -> list[int]:

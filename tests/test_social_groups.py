@@ -7,7 +7,6 @@ from collections import Counter
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import Account, play, track
@@ -15,7 +14,6 @@ from tests.social_helpers import (
     NOW,
     ago,
     episode,
-    fast_passwords,
     names,
     notifications,
     ok,
@@ -24,9 +22,6 @@ from tests.social_helpers import (
     shout,
     submit,
 )
-
-__all__ = ["fast_passwords"]  # the fixture, used by every test here
-pytestmark = pytest.mark.usefixtures("fast_passwords")
 
 
 def _group(client: TestClient, owner: Account, name: str, **fields: Any) -> dict[str, Any]:

@@ -10,10 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import Account, play, track
-from tests.social_helpers import ago, befriend, fast_passwords, ok, set_profile, shout, submit
-
-__all__ = ["fast_passwords"]  # the fixture, used by every test here
-pytestmark = pytest.mark.usefixtures("fast_passwords")
+from tests.social_helpers import ago, befriend, ok, set_profile, shout, submit
 
 PROFILE = ("", "/plays", "/shouts", "/activity", "/friends", "/charts/artist", "/groups")
 

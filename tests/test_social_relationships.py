@@ -5,14 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import Account, play, track
 from tests.social_helpers import (
     ago,
     befriend,
-    fast_passwords,
     names,
     notifications,
     ok,
@@ -21,9 +19,6 @@ from tests.social_helpers import (
     shout,
     submit,
 )
-
-__all__ = ["fast_passwords"]  # the fixture, used by every test here
-pytestmark = pytest.mark.usefixtures("fast_passwords")
 
 
 def _people(client: TestClient, url: str, account: Account | None = None) -> list[str]:

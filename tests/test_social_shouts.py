@@ -14,7 +14,6 @@ from tastegraph.runtime import Runtime
 from tests.conftest import Account, play, track
 from tests.social_helpers import (
     ago,
-    fast_passwords,
     notifications,
     ok,
     problem,
@@ -22,9 +21,6 @@ from tests.social_helpers import (
     shout,
     submit,
 )
-
-__all__ = ["fast_passwords"]  # the fixture, used by every test here
-pytestmark = pytest.mark.usefixtures("fast_passwords")
 
 
 def _wall(client: TestClient, name: str, account: Account | None = None, **params: Any) -> Any:

@@ -17,10 +17,8 @@ from tastegraph.accounts.models import TokenKind
 from tastegraph.protocols.lastfm.keys import ApiKeyService
 from tastegraph.runtime import Runtime
 from tests.conftest import Account, play, track
-from tests.social_helpers import befriend, fast_passwords, ok  # noqa: F401 - a fixture
+from tests.social_helpers import befriend, ok
 from tests.web_ui_helpers import csrf_of, log_in, sign_up
-
-pytestmark = pytest.mark.usefixtures("fast_passwords")
 
 XSS = '<script>alert("x")</script> <img src=x onerror=alert(1)>'
 _POST_FORM = re.compile(r"<form[^>]*method=\"post\"[^>]*>(.*?)</form>", re.S)

@@ -16,11 +16,8 @@ from tastegraph.config import Mode, Settings
 from tastegraph.runtime import Runtime
 from tests.conftest import Account, play, track
 from tests.recs_helpers import build_community, scene_plays, train_now
-from tests.social_helpers import ago, befriend, fast_passwords, ok, submit
+from tests.social_helpers import ago, befriend, ok, submit
 from tests.web_ui_helpers import csrf_of, sign_up
-
-__all__ = ["fast_passwords"]
-pytestmark = pytest.mark.usefixtures("fast_passwords")
 
 MATCH_TEAMS = {"competition": "Premier League", "home": "Arsenal", "away": "Chelsea"}
 

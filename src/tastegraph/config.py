@@ -45,6 +45,12 @@ class Settings(BaseSettings):
     secret_key: str = DEFAULT_SECRET_KEY
     """Signs web sessions. Must be changed outside dev and demo mode."""
 
+    password_hash_time_cost: int = Field(default=3, ge=1)
+    password_hash_memory_kib: int = Field(default=65536, ge=64)
+    password_hash_parallelism: int = Field(default=4, ge=1, le=8)
+    """argon2id's cost for new password hashes (the defaults: RFC 9106's low-memory profile,
+    about 0.1-0.2 s a hash on 2 cores). Existing hashes keep their own parameters."""
+
     sqlite_synchronous: str = "FULL"
     """SQLite ``synchronous`` pragma. FULL keeps acknowledged plays across power loss."""
 

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from tastegraph.accounts.models import User
+from tastegraph.accounts.secrets import Passwords
 from tastegraph.accounts.services import AccountService
 from tastegraph.ads.counters import make_counters
 from tastegraph.ads.decision import AdEngine
@@ -90,8 +91,14 @@ class Runtime:
     """Shouts per person per window (``Settings.shout_rate_limit``)."""
     availability: Availability = field(init=False)
     """Territorial rights compiled for fast "available here, now?" answers (catalog area)."""
+    passwords: Passwords = field(init=False)
 
     def __post_init__(self) -> None:
+        self.passwords = Passwords(
+            time_cost=self.settings.password_hash_time_cost,
+            memory_kib=self.settings.password_hash_memory_kib,
+            parallelism=self.settings.password_hash_parallelism,
+        )
         self.availability = Availability(
             self.db,
             refresh_seconds=self.settings.rights_refresh_seconds,
@@ -183,7 +190,9 @@ class Runtime:
         )
         services = Services(
             session=session,
-            accounts=AccountService(session, country_hooks=(rollups.country_changed,)),
+            accounts=AccountService(
+                session, country_hooks=(rollups.country_changed,), passwords=self.passwords
+            ),
             catalog=catalog,
             ingest=ingest,
             social=social,

@@ -4,26 +4,44 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass, field
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 TOKEN_PREFIX = "tg_"  # noqa: S105 - a prefix, not a secret
 
-_hasher = PasswordHasher()
+
+@dataclass(frozen=True, slots=True)
+class Passwords:
+    """argon2id at a chosen cost (``TASTEGRAPH_PASSWORD_HASH_*``; the defaults are
+    argon2-cffi's, RFC 9106's low-memory profile). A hash records its own parameters, so
+    changing the cost never locks anybody out: old hashes still verify."""
+
+    time_cost: int = 3
+    memory_kib: int = 65536
+    parallelism: int = 4
+    _hasher: PasswordHasher = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        hasher = PasswordHasher(
+            time_cost=self.time_cost, memory_cost=self.memory_kib, parallelism=self.parallelism
+        )
+        object.__setattr__(self, "_hasher", hasher)
+
+    def hash(self, password: str) -> str:
+        return self._hasher.hash(password)
+
+    def verify(self, password_hash: str | None, password: str) -> bool:
+        if not password_hash:
+            return False
+        try:
+            return self._hasher.verify(password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
 
 
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
-
-
-def verify_password(password_hash: str | None, password: str) -> bool:
-    if not password_hash:
-        return False
-    try:
-        return _hasher.verify(password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
+DEFAULT_PASSWORDS = Passwords()
 
 
 def new_token() -> str:

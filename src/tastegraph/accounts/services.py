@@ -22,11 +22,11 @@ from tastegraph.accounts.errors import (
 from tastegraph.accounts.models import ApiToken, TokenKind, User, Visibility
 from tastegraph.accounts.schemas import UserCreate, UserUpdate
 from tastegraph.accounts.secrets import (
-    hash_password,
+    DEFAULT_PASSWORDS,
+    Passwords,
     hash_token,
     md5_hex,
     new_token,
-    verify_password,
 )
 from tastegraph.locales import default_timezone
 from tastegraph.storage.base import utcnow
@@ -45,9 +45,16 @@ def name_key(name: str) -> str:
 class AccountService:
     """Reads and writes accounts inside the caller's unit of work. Never commits."""
 
-    def __init__(self, session: Session, *, country_hooks: Sequence[CountryHook] = ()) -> None:
+    def __init__(
+        self,
+        session: Session,
+        *,
+        country_hooks: Sequence[CountryHook] = (),
+        passwords: Passwords = DEFAULT_PASSWORDS,
+    ) -> None:
         self.session = session
         self.country_hooks = country_hooks
+        self.passwords = passwords
 
     def register(self, data: UserCreate, *, is_admin: bool = False) -> User:
         if self.find_by_name(data.name) is not None:
@@ -57,7 +64,7 @@ class AccountService:
             name=data.name,
             name_key=name_key(data.name),
             email=str(data.email) if data.email else None,
-            password_hash=hash_password(data.password),
+            password_hash=self.passwords.hash(data.password),
             display_name=data.display_name,
             country=country,
             locale=data.locale or "en",
@@ -84,7 +91,7 @@ class AccountService:
 
     def authenticate_password(self, name: str, password: str) -> User:
         user = self.find_by_name(name)
-        if user is None or not verify_password(user.password_hash, password):
+        if user is None or not self.passwords.verify(user.password_hash, password):
             raise InvalidCredentials("Wrong user name or password.")
         return user
 
@@ -181,7 +188,7 @@ class AccountService:
 
     def verify_password_or_token(self, user: User, password: str) -> bool:
         """A plain-text password from a legacy client: the account password or a personal token."""
-        if verify_password(user.password_hash, password):
+        if self.passwords.verify(user.password_hash, password):
             return True
         owner = self.session.scalar(
             select(ApiToken.user_id).where(
@@ -240,7 +247,7 @@ class AccountService:
             password = changes.pop("password")
             if password is None:
                 raise InvalidAccountData("The password cannot be removed.")
-            user.password_hash = hash_password(password)
+            user.password_hash = self.passwords.hash(password)
         for field in (
             "locale",
             "timezone",

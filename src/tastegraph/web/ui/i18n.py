@@ -8,6 +8,7 @@ memory when the app is built, so nothing needs a manual compile step.
 
 from __future__ import annotations
 
+import functools
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -46,10 +47,21 @@ def read_catalogue(locale: str, root: Path = TRANSLATIONS_DIR) -> Catalog:
 def load_translations(locale: str, root: Path = TRANSLATIONS_DIR) -> Translations:
     """All domains of ``locale``, compiled in memory (fuzzy entries are left out, as msgfmt
     does, so an unreviewed translation shows the English text)."""
-    compiled = io.BytesIO()
-    write_mo(compiled, read_catalogue(locale, root))
-    compiled.seek(0)
+    stamps = tuple((path.name, path.stat().st_mtime_ns) for path in catalogue_files(locale, root))
+    compiled = io.BytesIO(_compiled(locale, root, stamps))
     return Translations(compiled, domain="tastegraph")
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled(locale: str, root: Path, stamps: tuple[tuple[str, int], ...]) -> bytes:
+    """The .mo bytes of ``locale``'s catalogues as they are on disk (``stamps``: their names
+    and modification times). Parsing the .po files costs ~70 ms a locale, and every app a
+    process creates (each test creates one) would pay it again; an edited file has a new
+    stamp and is read afresh."""
+    del stamps  # part of the cache key only
+    out = io.BytesIO()
+    write_mo(out, read_catalogue(locale, root))
+    return out.getvalue()
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,6 @@ from starlette.background import BackgroundTask
 from tastegraph.accounts.errors import InvalidCredentials
 from tastegraph.accounts.models import ApiToken, TokenKind, User, Visibility
 from tastegraph.accounts.schemas import TokenCreate, UserUpdate
-from tastegraph.accounts.secrets import verify_password
 from tastegraph.locales import countries, timezones
 from tastegraph.portability import sources
 from tastegraph.portability.exports import records, write_csv, write_jsonl
@@ -229,7 +228,7 @@ def change_password(
     this browser gets a cookie fingerprinted with the new hash and stays signed in."""
     with page.unit_of_work(write=True) as svc:
         user = page.require_user(svc)
-        if not verify_password(user.password_hash, current_password):
+        if not svc.accounts.passwords.verify(user.password_hash, current_password):
             error = page.gettext("That is not your current password.")
             return _password_page(page, error=error, status=422)
         if new_password != confirm_password:
