@@ -19,7 +19,7 @@ import pytest
 from alembic.migration import MigrationContext
 from alembic.operations import Operations
 from fastapi.testclient import TestClient
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 
 from tastegraph.accounts.models import User
 from tastegraph.catalog.kinds import Kind
@@ -27,8 +27,8 @@ from tastegraph.config import Settings
 from tastegraph.ingest.models import Play
 from tastegraph.runtime import Runtime
 from tastegraph.stats.levels import target_for
-from tastegraph.stats.models import ChartCount, CountryChartCount, Grain
-from tastegraph.stats.rollups import Rollups, fold, pending
+from tastegraph.stats.models import ChartCount, ChartSize, CountryChartCount, Grain
+from tastegraph.stats.rollups import SITE, Rollups, fold, pending
 from tastegraph.stats.spans import Extent, day_number, month_number, plan, year_of
 from tastegraph.web.app import create_app
 from tests.cli_helpers import assert_clean_exit, dev_env, invoke
@@ -112,11 +112,14 @@ def _recount(
 QUICK = (Kind.TRACK, Kind.ARTIST, Kind.ALBUM)
 
 
-def _assert_exact(client: TestClient, runtime: Runtime, *, full: bool = False) -> None:
-    """The rollups equal a recount, and so do the charts (every level and period if
-    ``full``; music levels in three periods otherwise)."""
-    with runtime.db.unit_of_work() as session:
-        assert Rollups(session).differences() == 0
+def _assert_exact(
+    client: TestClient, runtime: Runtime, *, full: bool = False, check: bool = True
+) -> None:
+    """The rollups equal a recount (unless not ``check``), and so do the charts (every level
+    and period if ``full``; music levels in three periods otherwise)."""
+    if check:
+        with runtime.db.unit_of_work() as session:
+            assert Rollups(session).differences() == 0
     for level in Kind if full else QUICK:
         for params in CHART_PARAMS if full else [CHART_PARAMS[i] for i in (1, 3, 6)]:
             response = client.get(f"/api/v1/charts/{level.value}", params={**params, "limit": 1000})
@@ -385,3 +388,43 @@ def test_site_charts_without_listeners(
     strip = [(e["item"]["id"], e["plays"], e["rank"]) for e in full["entries"]]
     assert [(e["item"]["id"], e["plays"], e["rank"]) for e in lean["entries"]] == strip
     assert lean["total"] == full["total"]
+
+
+def test_a_fold_adds_to_rows_below_their_bucket_threshold(
+    client: TestClient, runtime: Runtime, alice: Account, register: Any
+) -> None:
+    """At scale most rows are not head rows (a bucket's threshold is a ten-thousandth of its
+    plays); a fold that adds to them must judge each against its own bucket's threshold."""
+    bob = register("bob", country="DE")
+    plays = _random_plays(random.Random(11), 40, 40)
+    _submit(client, alice, plays)
+    _submit(client, bob, plays)
+    _fold(runtime)
+    with runtime.db.unit_of_work(write=True) as session:
+        session.execute(update(ChartSize).values(tau=1000))
+        for model in (ChartCount, CountryChartCount):
+            session.execute(update(model).values(head=False))
+    _submit(client, alice, _random_plays(random.Random(12), 40, 40))
+    _submit(client, bob, _random_plays(random.Random(13), 40, 40))
+    _fold(runtime)
+    _assert_exact(client, runtime, check=False)  # (the thresholds were set by hand)
+    with runtime.db.unit_of_work() as session:
+        bucket = (ChartSize.country == SITE) & (ChartSize.level == ChartCount.level)
+        bucket &= (ChartSize.grain == ChartCount.grain) & (ChartSize.bucket == ChartCount.bucket)
+        judged = select(func.count()).select_from(ChartCount).join(ChartSize, bucket)
+        # Each row against its own bucket's threshold: none of the old buckets' rows
+        # reaches 1,000 plays, and rows of new buckets (threshold 0) are head rows.
+        wrong = judged.where(ChartCount.head == (ChartCount.plays <= ChartSize.tau))
+        assert session.scalar(wrong) == 0
+        assert session.scalar(judged.where(ChartSize.tau == 1000, ~ChartCount.head)) > 0
+    with runtime.db.unit_of_work(write=True) as session:
+        session.execute(update(ChartSize).values(tau=1))
+    _submit(client, alice, plays)
+    _fold(runtime)
+    with runtime.db.unit_of_work() as session:
+        # With the threshold at 1 now, the rows a fold touched and that have more plays are
+        # head rows; the others were not touched and keep their flag.
+        heads = session.scalar(select(func.count()).where(ChartCount.head))
+        assert heads is not None
+        assert heads > 0
+    _assert_exact(client, runtime, check=False)

@@ -59,6 +59,7 @@ from sqlalchemy import (
     delete,
     func,
     literal,
+    literal_column,
     null,
     or_,
     select,
@@ -1121,6 +1122,18 @@ def _upsert_rows(
         )
         return func.coalesce(found, 0)
 
+    # Inside ON CONFLICT DO UPDATE, SQLAlchemy does not correlate a subquery with the row
+    # being updated (it would read every row of the table: PostgreSQL refuses "more than one
+    # row returned by a subquery", SQLite takes any bucket's threshold), so that subquery
+    # names the target table itself.
+    name = table.name
+    scope_sql = f"{name}.country" if model is CountryChartCount else "''"
+    updated_tau: Any = literal_column(
+        f"(SELECT coalesce(max(s.tau), 0) FROM {ChartSize.__tablename__} AS s"  # noqa: S608 - table names from the models
+        f" WHERE s.country = {scope_sql} AND s.level = {name}.level"
+        f" AND s.grain = {name}.grain AND s.bucket = {name}.bucket)"
+    )
+
     key_names = _key_names(model)
     key_cols = [rows.c[n] for n in key_names]
     names = [*key_names, "plays", "listeners", "lasts", "first_us", "last_us", "head"]
@@ -1139,7 +1152,6 @@ def _upsert_rows(
         .order_by(*key_cols)
     )
     plays = t.plays + _excluded(session, table, "plays")
-    row_scope = t.country if model is CountryChartCount else literal(SITE)
     session.execute(
         _upsert(session, table)
         .from_select(names, source)
@@ -1151,7 +1163,7 @@ def _upsert_rows(
                 "lasts": t.lasts + _excluded(session, table, "lasts"),
                 "first_us": least(t.first_us, _excluded(session, table, "first_us")),
                 "last_us": greatest(t.last_us, _excluded(session, table, "last_us")),
-                "head": or_(t.head, plays > tau_of(row_scope, t.level, t.grain, t.bucket)),
+                "head": or_(t.head, plays > updated_tau),
             },
         )
     )
