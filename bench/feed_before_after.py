@@ -1,7 +1,8 @@
 """The activity feed before and after its redesign for scale, in-process on a loaded database.
 
 A script, not a test. It takes ``src/tastegraph/social/feed.py`` as it was at ``--revision``
-(``git show``; default ``dbd0d19``, before play counts and windowed reads) and as it is now,
+(``git show``; default ``dbd0d19``, before play counts and windowed reads; the old module runs
+on today's ``SocialService``) and as it is now,
 and asks both for the first page of the same viewers' feeds, one after another, calling the
 service directly (no HTTP, no web layer), twice in turn (new, old, new, old). It prints CPU and
 wall time per page. The old feed's milestone cache starts empty for each page, as it mostly is
@@ -86,6 +87,8 @@ def main() -> int:
         try:
 
             def old(session: Any, services: Services) -> Any:
+                if not hasattr(before, "MilestoneCache"):  # a revision after dbd0d19
+                    return before.FeedService(session, services.social, services.shouts)
                 return before.FeedService(
                     session, services.social, services.shouts, milestones=before.MilestoneCache()
                 )

@@ -549,8 +549,11 @@ def _load_plays(loader: Loader, community: Community, log: Callable[[str], None]
                 )
 
 
-def load(url: str, community: Community, log: Callable[[str], None]) -> dict[str, float]:
-    """Migrate, bulk-load the community and build the rollups; seconds each step took."""
+def load(
+    url: str, community: Community, log: Callable[[str], None], *, rollups: bool = True
+) -> dict[str, float]:
+    """Migrate, bulk-load the community and build the rollups (unless ``rollups`` is false:
+    benchmarks that read no charts); seconds each step took."""
     backend = "postgresql" if url.startswith("postgresql") else "sqlite"
     timings: dict[str, float] = {}
     runtime = Runtime.create(Settings(mode=Mode.DEV, database_url=url))
@@ -564,11 +567,12 @@ def load(url: str, community: Community, log: Callable[[str], None]) -> dict[str
         started = time.perf_counter()
         _load_plays(loader, community, log)
         timings["plays and their indexes"] = time.perf_counter() - started
-        started = time.perf_counter()
-        with runtime.db.unit_of_work(write=True) as session:
-            site, geo = Rollups(session).rebuild()
-        timings["rollups rebuilt"] = time.perf_counter() - started
-        log(f"  rollups: {site:,} site-wide rows, {geo:,} country rows")
+        if rollups:
+            started = time.perf_counter()
+            with runtime.db.unit_of_work(write=True) as session:
+                site, geo = Rollups(session).rebuild()
+            timings["rollups rebuilt"] = time.perf_counter() - started
+            log(f"  rollups: {site:,} site-wide rows, {geo:,} country rows")
         if backend == "postgresql":
             started = time.perf_counter()
             with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:

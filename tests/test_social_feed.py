@@ -99,6 +99,10 @@ def test_feed_privacy_for_strangers_followers_friends_and_the_owner(
     ok(client.put("/api/v1/me/following/bob", headers=carol.headers), 204)
     assert seen(carol) == public  # a follower
     assert _summaries(ok(client.get("/api/v1/users/bob/activity"))) == public  # anonymous
+    # Someone's page shows their activity only, never the viewer's own.
+    submit(client, carol, [play(ago(hours=1), track("Teardrop", "Massive Attack"))])
+    mine = ok(client.get("/api/v1/users/bob/activity", headers=carol.headers))
+    assert _summaries(mine) == public
 
     # Hidden recent activity: no plays for others; the owner still sees theirs.
     set_profile(client, bob, hide_recent_activity=True)
@@ -129,9 +133,12 @@ def test_feed_pages_by_time_without_repeating_and_shows_milestones(
 ) -> None:
     bob = register("bob", timezone="UTC")
     befriend(client, alice, bob)
-    # 104 plays, alternating between two artists every 4 plays: 26 runs, on one day.
+    # 104 plays, alternating between two artists every 4 plays: 26 runs, on one day (from
+    # 01:00 UTC yesterday: relative to now, the plays' nine hours would cross a midnight when
+    # the suite runs in the afternoon).
+    since = (NOW - (NOW - timedelta(days=1)).replace(hour=1, minute=0, second=0)).total_seconds()
     plays = [
-        play(ago(hours=20, minutes=-m * 5), track(f"Song {m}", "Björk" if (m // 4) % 2 else "Sade"))
+        play(ago(seconds=since - m * 300), track(f"Song {m}", "Björk" if (m // 4) % 2 else "Sade"))
         for m in range(104)
     ]
     submit(client, bob, plays)

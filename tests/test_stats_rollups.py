@@ -428,3 +428,91 @@ def test_a_fold_adds_to_rows_below_their_bucket_threshold(
         assert heads is not None
         assert heads > 0
     _assert_exact(client, runtime, check=False)
+
+
+def test_rebuild_counts_listeners_across_countries_and_years(
+    client: TestClient, runtime: Runtime, alice: Account, register: Any
+) -> None:
+    """The rebuild groups each grain from the finer one and the site-wide rows from the
+    country rows: with listeners in several countries (and none), coming back to the same
+    items in other days, months and years, it equals the recount and the fold."""
+    people = [
+        alice,
+        register("bob", country="BR"),
+        register("carla", country="BR"),
+        register("dan"),
+    ]
+    rng = random.Random(21)
+    for person in people:
+        _submit(client, person, _random_plays(rng, 45, 800))
+    _fold(runtime)
+    with runtime.db.unit_of_work() as session:
+        folded = {
+            model: sorted(tuple(row) for row in session.execute(select(model.__table__)))
+            for model in (ChartCount, CountryChartCount, ChartSize)
+        }
+    with runtime.db.unit_of_work(write=True) as session:
+        Rollups(session).rebuild()
+    with runtime.db.unit_of_work() as session:
+        assert Rollups(session).differences() == 0
+        for model, rows in folded.items():
+            assert sorted(tuple(r) for r in session.execute(select(model.__table__))) == rows
+    _assert_exact(client, runtime, full=True, check=False)
+
+
+@pytest.mark.parametrize("zone", ["Asia/Tokyo", "America/New_York"])
+def test_listeners_of_a_shifted_year_at_its_edges(
+    client: TestClient, runtime: Runtime, alice: Account, register: Any, zone: str
+) -> None:
+    """Last year in a time zone is the UTC year shifted by hours: its listeners are the
+    bucket's, give or take the ones who played in those hours. Whether such a listener also
+    played inside both is settled by their first and last play, or, when those lie on either
+    side (played before, in the edge hours and after), by the log."""
+    window = client.get("/api/v1/charts/track", params={"period": "year", "tz": zone}).json()
+    start = int(datetime.fromisoformat(window["from"]).timestamp())
+    end = int(datetime.fromisoformat(window["to"]).timestamp())
+    year = datetime.fromtimestamp(start + 2 * 86400, UTC).year
+    bucket_start = int(datetime(year, 1, 1, tzinfo=UTC).timestamp())
+    bucket_end = int(datetime(year + 1, 1, 1, tzinfo=UTC).timestamp())
+    early, late = min(start, bucket_start), max(end, bucket_end)
+    hour, day = 3600, 86400
+    now = int(NOW.timestamp())
+    middle = (start + end) // 2
+    # Edges: the hours between the window's and the bucket's starts, and between their ends.
+    first_edge = (min(start, bucket_start) + max(start, bucket_start)) // 2
+    last_edge = (min(end, bucket_end) + max(end, bucket_end)) // 2
+    song = track("Halo", "Beyoncé", album="I Am... Sasha Fierce")
+    other = {"kind": "track", "title": "Crazy in Love", "artist": ["Beyoncé", "JAY-Z"]}
+    histories = {
+        "alice": [early - 400 * day, first_edge, middle, now - day],  # before, edge, inside, after
+        "bob": [early - 30 * day, first_edge + 60, now - 2 * day],  # before, edge, after
+        "carla": [last_edge, middle + hour],  # edge and inside
+        "dan": [early - 10 * day, last_edge + 60, now - day],  # before, edge, after
+        "erin": [first_edge + 120, last_edge + 120],  # both edges only
+    }
+    people = {"alice": alice}
+    for name, country in (("bob", "BR"), ("carla", "DE"), ("dan", None), ("erin", "DE")):
+        people[name] = register(name, **({"country": country} if country else {}))
+    for name, times in histories.items():
+        _submit(client, people[name], [play(t, song) for t in times])
+        _submit(client, people[name], [play(t + 7, other) for t in times[::2]])
+    for folded in (False, True):
+        if folded:
+            _fold(runtime)
+        for level in (Kind.TRACK, Kind.ARTIST, Kind.ALBUM):
+            for country in (None, "DE"):
+                params: dict[str, Any] = {"period": "year", "tz": zone, "limit": 1000}
+                if country is not None:
+                    params["country"] = country
+                chart = client.get(f"/api/v1/charts/{level.value}", params=params).json()
+                expected = _recount(
+                    runtime,
+                    level,
+                    datetime.fromisoformat(chart["from"]),
+                    datetime.fromisoformat(chart["to"]),
+                    country,
+                )
+                got = {e["item"]["id"]: (e["plays"], e["listeners"]) for e in chart["entries"]}
+                assert got == expected, (level, country, folded)
+                assert chart["total"] == len(expected)
+    assert late > early

@@ -42,6 +42,30 @@ class Settings(BaseSettings):
 
     database_echo: bool = False
 
+    database_replica_url: str = ""
+    """A read replica (PostgreSQL): read-only units of work go there, writes to the primary.
+    Empty: everything goes to ``database_url``."""
+
+    database_pool_size: int = Field(default=10, ge=1)
+    database_max_overflow: int = Field(default=20, ge=0)
+    database_pool_timeout: float = Field(default=30.0, gt=0)
+    database_pool_recycle: int = Field(default=1800, ge=-1)
+    database_pool_pre_ping: bool = True
+    """PostgreSQL connection pool of each process (per engine: the replica has its own):
+    connections kept open, extra ones opened under load, seconds to wait for one, seconds
+    after which a connection is replaced (-1: never), and a liveness check on checkout."""
+
+    database_prepared_statements: bool = True
+    """Let psycopg prepare statements it runs often on the server. Turn off behind PgBouncer
+    in transaction pooling mode older than 1.21 (a prepared statement lives in one server
+    connection, and the next transaction may get another)."""
+
+    partition_ahead_months: int = Field(default=3, ge=0, le=120)
+    partition_check_seconds: float = Field(default=86_400.0, ge=0)
+    """PostgreSQL: a server makes the play log's monthly partitions this many months ahead
+    when it starts and every ``partition_check_seconds`` (0: never; run ``tastegraph db
+    partitions`` from a job instead)."""
+
     secret_key: str = DEFAULT_SECRET_KEY
     """Signs web sessions. Must be changed outside dev and demo mode."""
 
@@ -156,6 +180,24 @@ class Settings(BaseSettings):
     every cell and day): 1 keeps a delivery row per viewer (exact); raise it when that is too
     many rows. Reach does not depend on it (HyperLogLog sketches)."""
 
+    spark_master: str = "local[2]"
+    """Where Spark batch jobs (``tastegraph batch run ... --runner spark``) run: ``local[N]``
+    in this process's JVM, or a cluster (``spark://host:7077``, ``yarn``, ``k8s://...``)."""
+
+    spark_checkpoint_dir: str = ""
+    """Spark's checkpoint directory (iterative jobs need one); empty means
+    ``<data_dir>/spark/checkpoints``. On a cluster, a path every executor reaches (HDFS, S3)."""
+
+    spark_driver_memory: str = "1g"
+    """The Spark driver's heap (``spark.driver.memory``)."""
+
+    spark_shuffle_partitions: int = Field(default=4, ge=1)
+    """``spark.sql.shuffle.partitions``: small for one machine, raise it on a cluster."""
+
+    spark_conf: dict[str, str] = Field(default_factory=dict)
+    """Further Spark properties, as JSON (``{"spark.executor.memory": "4g"}``); they win over
+    the settings above."""
+
     @model_validator(mode="after")
     def _refuse_insecure_defaults(self) -> Settings:
         if self.mode is Mode.PRODUCTION and self.secret_key == DEFAULT_SECRET_KEY:
@@ -176,6 +218,12 @@ class Settings(BaseSettings):
     def recs_dir(self) -> Path:
         """Where trained recommendation versions live."""
         return self.data_dir / "recs"
+
+    @property
+    def effective_spark_checkpoint_dir(self) -> str:
+        if self.spark_checkpoint_dir:
+            return self.spark_checkpoint_dir
+        return str((self.data_dir / "spark" / "checkpoints").absolute())
 
     @property
     def is_sqlite(self) -> bool:

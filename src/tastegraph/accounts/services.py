@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import InternalError, OperationalError
 from sqlalchemy.orm import Session
 
 from tastegraph.accounts.errors import (
@@ -156,15 +156,17 @@ class AccountService:
 
         On SQLite a read unit of work is a deferred transaction: if another connection (a
         background job, another request) committed since it began, it cannot become a writer
-        (SQLITE_BUSY_SNAPSHOT). The savepoint lets the request go on with its reads.
+        (SQLITE_BUSY_SNAPSHOT). The savepoint lets the request go on with its reads. On a read
+        replica (PostgreSQL's read-only transaction: InternalError) the next write request
+        notes it instead.
         """
         try:
             with self.session.begin_nested():
                 self.session.execute(
                     update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now)
                 )
-        except OperationalError:
-            _log.debug("token %s: last_used_at not updated (database busy)", token_id)
+        except (OperationalError, InternalError):
+            _log.debug("token %s: last_used_at not updated (busy or read-only)", token_id)
 
     def authenticate_legacy(self, name: str, proves: Callable[[str], bool]) -> User | None:
         """The user called ``name`` if ``proves(md5 of one of their personal tokens)`` holds.

@@ -15,7 +15,7 @@ caller's unit of work and never commits.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -652,7 +652,15 @@ class AudienceService:
             self._recount(segment, now, changed=removed > 0)
             return 0, removed
         parsed = rule if rule is not None else parse_rule(segment.rule)
-        wanted = set(self.session.scalars(self.members_query(parsed)))
+        return self.apply_members(segment, self.session.scalars(self.members_query(parsed)))
+
+    def apply_members(self, segment: Segment, members: Iterable[int]) -> tuple[int, int]:
+        """Make ``members`` the rule segment's members, as a diff: only new members are
+        inserted and departed ones deleted, then the count and the member hooks. The members
+        come from the rule evaluated in the database (``refresh_segment``) or elsewhere (the
+        batch job that evaluates rules on Spark); they must be eligible users."""
+        now = self.clock()
+        wanted = set(members)
         have = set(
             self.session.scalars(
                 select(SegmentMember.user_id).where(SegmentMember.segment_id == segment.id)

@@ -291,7 +291,9 @@ class Resolver:
 
     def _create(self, specs: dict[tuple[str, str], Spec]) -> None:
         rows = []
-        for (kind, key), spec in specs.items():
+        # In key order: two transactions creating the same new items (two server processes
+        # resolving overlapping batches) then wait for each other instead of deadlocking.
+        for (kind, key), spec in sorted(specs.items(), key=lambda entry: entry[0]):
             rows.append(
                 {
                     "kind": kind,

@@ -309,14 +309,15 @@ class CatalogService:
         main: dict[int, list[str]] = defaultdict(list)
         featured: dict[int, list[str]] = defaultdict(list)
         if ids:
-            for credit, person in self.session.execute(
-                select(ItemCredit, Item)
+            # Columns, not entities: a page of briefs names hundreds of credited people.
+            for item_id, role, title in self.session.execute(
+                select(ItemCredit.item_id, ItemCredit.role, Item.title)
                 .join(Item, Item.id == ItemCredit.credited_id)
                 .where(ItemCredit.item_id.in_(ids))
                 .order_by(ItemCredit.item_id, ItemCredit.position)
             ):
-                target = featured if credit.role == CreditRole.FEATURED else main
-                target[credit.item_id].append(person.title)
+                target = featured if role == CreditRole.FEATURED else main
+                target[item_id].append(title)
         parents = self._root_titles({item.parent_id for item in items if item.parent_id})
         out = {}
         for item in items:

@@ -29,3 +29,66 @@ def current() -> None:
     with runtime(migrated=False) as rt:
         typer.echo(f"database: {migrations.current_revision(rt.db.engine) or 'empty'}")
         typer.echo(f"code:     {migrations.head_revision()}")
+
+
+@app.command("partitions")
+def partitions(
+    ahead: Annotated[
+        int | None,
+        typer.Option(
+            "--ahead",
+            min=0,
+            max=120,
+            help="Months after this one to make partitions for "
+            "(default: TASTEGRAPH_PARTITION_AHEAD_MONTHS).",
+        ),
+    ] = None,
+    first: Annotated[
+        str | None,
+        typer.Option("--from", help="First month to make a partition for, YYYY-MM (default: now)."),
+    ] = None,
+    detach_before: Annotated[
+        str | None,
+        typer.Option(
+            "--detach-before",
+            help="Detach (not drop) the monthly partitions before this month, YYYY-MM, for "
+            "archiving: their plays leave the play log and stay in their own tables.",
+        ),
+    ] = None,
+) -> None:
+    """Make the play log's missing monthly partitions (PostgreSQL); idempotent."""
+    from datetime import UTC, datetime
+
+    from tastegraph.cli.context import fail, load_settings
+    from tastegraph.ingest.partitions import Month, maintain, partition_names
+
+    try:
+        start = Month.parse(first) if first else None
+        cutoff = Month.parse(detach_before) if detach_before else None
+    except ValueError as exc:
+        fail("Invalid month", str(exc), code=2)
+    settings = load_settings()
+    if settings.is_sqlite:
+        typer.echo("Partitioning the play log is PostgreSQL-only; SQLite has nothing to do.")
+        return
+    with runtime(settings) as rt, rt.db.unit_of_work(write=True) as session:
+        report = maintain(
+            session,
+            today=datetime.now(UTC).date(),
+            ahead=settings.partition_ahead_months if ahead is None else ahead,
+            first=start,
+            detach_before=cutoff,
+        )
+        names = partition_names(session)
+    typer.echo(f"created: {', '.join(report.created) or 'none'}")
+    typer.echo(f"plays moved out of the default partition: {report.moved}")
+    if cutoff is not None:
+        typer.echo(f"detached: {', '.join(report.detached) or 'none'}")
+    if report.left_in_default:
+        typer.echo(
+            "left in the default partition (their month's table exists, detached): "
+            + ", ".join(report.left_in_default)
+        )
+    typer.echo(
+        f"partitions: {len(names)} ({names[0]} .. {names[-1]})" if names else "partitions: 0"
+    )

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from functools import partial
@@ -17,9 +18,14 @@ from tastegraph.portability.formats.listenbrainz_export import write_listenbrain
 FORMATS = ("jsonl", "csv", "listenbrainz")
 
 
+app = typer.Typer(invoke_without_command=True)
+
+
+@app.callback()
 def export(
+    ctx: typer.Context,
     *,
-    user: Annotated[str, typer.Option("--user", help="Whose data to export.")],
+    user: Annotated[str | None, typer.Option("--user", help="Whose data to export.")] = None,
     fmt: Annotated[
         str,
         typer.Option("--format", help="jsonl (everything), csv, or listenbrainz (music plays)."),
@@ -37,7 +43,14 @@ def export(
     ListenBrainz listens (JSONL), for ListenBrainz and the tools that read its format; other
     plays and incognito plays are skipped and counted on stderr. A file given with --output
     appears only once the export is complete.
+
+    `tastegraph export parquet DIR` writes the whole play log and catalogue as Parquet for
+    batch jobs instead (see docs/batch.md).
     """
+    if ctx.invoked_subcommand is not None:
+        return
+    if user is None:
+        fail("Missing option '--user'", "whose data to export.", code=2)
     if fmt not in FORMATS:
         fail(f"Unknown format {fmt!r}", "use jsonl, csv or listenbrainz.", code=2)
     skipped: Counter[str] = Counter()
@@ -92,3 +105,32 @@ def _to_file(writer: Writer, rows: Iterator[dict[str, Any]], output: Path) -> in
         partial.unlink(missing_ok=True)
         raise
     return count
+
+
+@app.command("parquet")
+def parquet(
+    target: Annotated[
+        Path, typer.Argument(file_okay=False, help="A new or empty directory to write into.")
+    ],
+) -> None:
+    """Export the play log, catalogue, users (without anything secret), feedback and segment
+    members as Parquet, for `tastegraph batch run` and Spark jobs (layout in docs/batch.md).
+
+    Streams in batches, so memory stays flat on any log; the manifest (`_manifest.json`) is
+    written last.
+    """
+    from tastegraph.portability.parquet import ExportDirectoryNotEmpty, export_parquet
+
+    def progress(table: str, rows: int) -> None:
+        err.print(f"  {table}: {rows} rows", markup=False)
+
+    with runtime() as rt:
+        started = time.perf_counter()
+        try:
+            manifest = export_parquet(rt.db, target, progress=progress)
+        except ExportDirectoryNotEmpty:
+            fail("Cannot write the export", f"{target} is not empty", code=2)
+        except OSError as exc:
+            fail("Cannot write the export", f"{exc.filename or target}: {exc.strerror or exc}")
+    tables = ", ".join(f"{rows} {name}" for name, rows in manifest["tables"].items())
+    typer.echo(f"exported {tables} to {target} in {time.perf_counter() - started:.1f} s")

@@ -8,6 +8,7 @@ from tastegraph.cli import (
     ads,
     apikeys,
     audiences,
+    batch,
     catalog,
     db,
     demo,
@@ -33,7 +34,7 @@ app = typer.Typer(
 app.command("serve")(serve.serve)
 app.command("demo")(demo.demo)
 app.command("import")(imports.import_plays)
-app.command("export")(export.export)
+app.add_typer(export.app, name="export")
 app.command("eval")(evaluate.evaluate)
 app.add_typer(db.app, name="db")
 app.add_typer(users.app, name="users")
@@ -45,6 +46,7 @@ app.add_typer(ads.app, name="ads")
 app.add_typer(rights.app, name="rights")
 app.add_typer(catalog.app, name="catalog")
 app.add_typer(insights.app, name="insights")
+app.add_typer(batch.app, name="batch")
 
 
 def main() -> None:

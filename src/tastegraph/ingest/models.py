@@ -46,17 +46,37 @@ class _PlayColumns:
 
 
 class Play(_PlayColumns, Base):
-    """The append-only log of what people consumed; the source of every chart and model."""
+    """The append-only log of what people consumed; the source of every chart and model.
+
+    On PostgreSQL the table is partitioned by month of ``played_at`` (migration 0021,
+    ``ingest/partitions.py``), with primary key (id, played_at): a unique index of a
+    partitioned table must hold the partition key. Ids still come from one sequence and are
+    unique. A client's ``submission_id`` is therefore kept unique in ``play_submissions``.
+    """
 
     __tablename__ = "plays"
     __table_args__ = (
         Index("uq_plays_user_item_time", "user_id", "item_id", "played_at", unique=True),
-        Index("uq_plays_user_submission", "user_id", "submission_id", unique=True),
         Index("ix_plays_user_time", "user_id", "played_at"),
         # With the user: an item's listeners in a period come from the index alone.
         Index("ix_plays_item_time_user", "item_id", "played_at", "user_id"),
         Index("ix_plays_time", "played_at"),
     )
+
+
+class PlaySubmission(Base):
+    """The ``submission_id`` of every play in the log that has one, one row per user and id:
+    what makes a resent submission a duplicate. (The play log itself cannot hold a unique
+    index without ``played_at`` once it is partitioned.) ``IngestService`` claims the ids
+    of a batch here before storing its plays and gives back those of plays it did not store;
+    deleting a play deletes its row."""
+
+    __tablename__ = "play_submissions"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    submission_id: Mapped[str] = mapped_column(String(128), primary_key=True)
 
 
 class IncognitoPlay(_PlayColumns, Base):

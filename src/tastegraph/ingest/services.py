@@ -27,6 +27,7 @@ from sqlalchemy import (
     or_,
     select,
     true,
+    tuple_,
     update,
 )
 from sqlalchemy import cast as sql_cast
@@ -38,7 +39,14 @@ from tastegraph.catalog.errors import ItemNotFound
 from tastegraph.catalog.models import Item
 from tastegraph.catalog.services import CatalogService
 from tastegraph.ingest.errors import PlayNotFound
-from tastegraph.ingest.models import Feedback, IncognitoPlay, NowPlaying, Play, Sentiment
+from tastegraph.ingest.models import (
+    Feedback,
+    IncognitoPlay,
+    NowPlaying,
+    Play,
+    PlaySubmission,
+    Sentiment,
+)
 from tastegraph.ingest.schemas import (
     NowPlayingIn,
     PlayIn,
@@ -48,6 +56,7 @@ from tastegraph.ingest.schemas import (
 )
 from tastegraph.locales import zone
 from tastegraph.storage.base import utcnow
+from tastegraph.storage.dialect import insert_or_ignore
 
 EARLIEST_PLAY = datetime(2002, 10, 1, tzinfo=UTC)
 """Nothing was scrobbled before Audioscrobbler existed; earlier timestamps are client bugs."""
@@ -211,6 +220,8 @@ class IngestService:
                 if sid is not None:
                     seen_ids.add(sid)
                 fresh.append(cand)
+            if model is Play:
+                fresh = self._claim_submissions(user, fresh, results)
             if not fresh:
                 continue
             rows = [
@@ -218,10 +229,13 @@ class IngestService:
                 for cand in fresh
             ]
             inserted = self._insert(model, rows)
+            unstored: list[str] = []
             for cand in fresh:
                 stored_id = inserted.get((cand.item_id, cand.played_at))
                 if stored_id is None:
                     results[cand.submission.index] = _duplicate(cand)
+                    if model is Play and cand.submission.play.submission_id is not None:
+                        unstored.append(cand.submission.play.submission_id)
                 else:
                     results[cand.submission.index] = PlayResult(
                         index=cand.submission.index,
@@ -231,7 +245,44 @@ class IngestService:
                         incognito=incognito,
                         errors=[],
                     )
+            if unstored:  # a duplicate by time under a new submission id: the id stays free
+                self.session.execute(
+                    delete(PlaySubmission).where(
+                        PlaySubmission.user_id == user.id,
+                        PlaySubmission.submission_id.in_(unstored),
+                    )
+                )
         self._end_now_playing(user, {c.item_id for c in candidates})
+
+    def _claim_submissions(
+        self, user: User, fresh: list[_Candidate], results: dict[int, PlayResult]
+    ) -> list[_Candidate]:
+        """Claim the submission ids of the plays about to be stored; a play whose id is
+        taken is a duplicate. The claims are inserted in one order (sorted), so two
+        transactions claiming overlapping ids wait for each other instead of deadlocking;
+        a claim waits for a concurrent one of the same id to commit or roll back."""
+        sids = sorted({sid for c in fresh if (sid := c.submission.play.submission_id) is not None})
+        if not sids:
+            return fresh
+        table = cast(Table, PlaySubmission.__table__)
+        claimed: set[str] = set()
+        for start in range(0, len(sids), 500):
+            stmt = (
+                insert_or_ignore(self.session, table)
+                .values(
+                    [{"user_id": user.id, "submission_id": s} for s in sids[start : start + 500]]
+                )
+                .returning(table.c.submission_id)
+            )
+            claimed.update(self.session.scalars(stmt))
+        kept: list[_Candidate] = []
+        for cand in fresh:
+            sid = cand.submission.play.submission_id
+            if sid is None or sid in claimed:
+                kept.append(cand)
+            else:
+                results[cand.submission.index] = _duplicate(cand)
+        return kept
 
     def _insert(
         self, model: type[Play] | type[IncognitoPlay], rows: list[dict[str, Any]]
@@ -296,6 +347,7 @@ class IngestService:
         if model is Play:
             for watcher in self.watchers:
                 watcher.removing(self.session, where)
+            _forget_submissions(self.session, where)
         deleted = int(self.session.execute(delete(model).where(*where)).rowcount)  # type: ignore[attr-defined]
         if model is Play:
             for watcher in self.watchers:
@@ -485,6 +537,8 @@ def move_plays_on_merge(session: Session, source: int, target: int) -> None:
             other.played_at == model.played_at,
         )
         # A user who played both spellings at the same second played one thing once.
+        if model is Play:
+            _forget_submissions(session, [Play.item_id == source, clash])
         session.execute(delete(model).where(model.item_id == source, clash))
         session.execute(update(model).where(model.item_id == source).values(item_id=target))
     fb_other = aliased(Feedback)
@@ -496,6 +550,16 @@ def move_plays_on_merge(session: Session, source: int, target: int) -> None:
     )
     session.execute(update(Feedback).where(Feedback.item_id == source).values(item_id=target))
     session.execute(update(NowPlaying).where(NowPlaying.item_id == source).values(item_id=target))
+
+
+def _forget_submissions(session: Session, where: Sequence[ColumnElement[bool]]) -> None:
+    """Free the submission ids of the plays matching ``where``, which are about to go."""
+    ids = select(Play.user_id, Play.submission_id).where(*where, Play.submission_id.is_not(None))
+    session.execute(
+        delete(PlaySubmission).where(
+            tuple_(PlaySubmission.user_id, PlaySubmission.submission_id).in_(ids)
+        )
+    )
 
 
 def _insert_plays(

@@ -15,10 +15,10 @@ bitmap being there. ``check`` compares every bitmap with the members.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from tastegraph.audiences.models import Segment, SegmentMember
@@ -67,6 +67,34 @@ def rebuild(db: Session | Connection, segment_ids: Iterable[int]) -> None:
     ]
     if rows:
         db.execute(insert(SegmentBitmap), rows)
+
+
+def store(db: Session | Connection, bitmaps: Mapping[int, tuple[int, bytes]]) -> list[int]:
+    """Write bitmaps built elsewhere (a batch job over an export of the members,
+    ``batch/insights.py``): segment id -> (members, bits). Every existing segment is written:
+    one missing from ``bitmaps`` has no members. A segment whose member count now differs
+    from the given one changed since (its member hook already wrote a fresh bitmap) and is
+    rebuilt from its members instead; returns those."""
+    counts = dict(
+        db.execute(
+            select(SegmentMember.segment_id, func.count()).group_by(SegmentMember.segment_id)
+        ).all()
+    )
+    existing = list(db.scalars(select(Segment.id)))
+    changed = [s for s in existing if counts.get(s, 0) != bitmaps.get(s, (0, b""))[0]]
+    kept = [s for s in existing if s not in set(changed)]
+    for chunk in (kept[i : i + 1000] for i in range(0, len(kept), 1000)):
+        db.execute(delete(SegmentBitmap).where(SegmentBitmap.segment_id.in_(chunk)))
+        db.execute(
+            insert(SegmentBitmap),
+            [
+                {"segment_id": s, "members": members, "bits": bits}
+                for s in chunk
+                for members, bits in [bitmaps.get(s, (0, b""))]
+            ],
+        )
+    rebuild(db, changed)
+    return changed
 
 
 def rebuild_all(db: Session | Connection) -> None:

@@ -16,8 +16,7 @@ joined and shouted, and the milestones they reached — newest first, paged by t
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
@@ -28,27 +27,22 @@ from sqlalchemy import (
     ColumnElement,
     Row,
     Select,
-    Text,
     and_,
-    any_,
-    bindparam,
     column,
     func,
     literal,
-    literal_column,
     or_,
     select,
     table,
     true,
 )
-from sqlalchemy import cast as sql_cast
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
-from tastegraph.accounts.models import User, Visibility
+from tastegraph.accounts.models import User
 from tastegraph.catalog.kinds import Kind
 from tastegraph.catalog.models import Item
 from tastegraph.ingest.models import Feedback, Play, Sentiment
+from tastegraph.social.id_sets import IdSet
 from tastegraph.social.models import (
     Group,
     GroupMember,
@@ -58,7 +52,7 @@ from tastegraph.social.models import (
     Shout,
     ShoutTarget,
 )
-from tastegraph.social.services import SocialService
+from tastegraph.social.services import ActivityAudience, SocialService
 from tastegraph.social.shouts import HIDDEN_PLACE, Place, ShoutService
 from tastegraph.storage.base import utcnow
 
@@ -208,27 +202,6 @@ def _with_roots(plays: Any) -> Select[Any]:
     )
 
 
-def _id_array(ids: Iterable[int]) -> ColumnElement[Any]:
-    """A PostgreSQL array of ids, sent as its text (``{1,2,3}``): psycopg's list dumper looks
-    at every element in Python, which for a feed's hundreds of ids costs more than the query."""
-    text_ = "{" + ",".join(str(int(i)) for i in ids) + "}"
-    return sql_cast(bindparam(None, text_, type_=Text), postgresql.ARRAY(BigInteger))
-
-
-def _among(session: Session, ids: Collection[int]) -> Callable[[Any], ColumnElement[bool]]:
-    """``column IN ids`` with the ids as one parameter (an array on PostgreSQL, a JSON array
-    on SQLite): the hundreds of ids of a feed would otherwise be hundreds of placeholders,
-    built and rendered again for each statement."""
-    values = sorted(ids)
-    if session.get_bind().dialect.name == "postgresql":
-        array = _id_array(values)
-        return lambda column_: column_ == any_(array)
-    listed: Select[Any] = select(literal_column("value")).select_from(
-        func.json_each(bindparam(None, json.dumps(values)))
-    )
-    return lambda column_: column_.in_(listed)
-
-
 def _play_columns() -> Select[Any]:
     columns: list[Any] = [
         Play.id,
@@ -260,7 +233,7 @@ class FeedService:
 
     def feed(self, viewer: User, *, before: datetime | None = None, limit: int = 30) -> FeedPage:
         """``viewer``'s feed: their friends', followed people's and their own activity."""
-        return self.page(viewer, self.social.feed_sources(viewer), before=before, limit=limit)
+        return self._page(viewer, self.social.activity_audience(viewer), before, limit)
 
     def page(
         self,
@@ -271,19 +244,34 @@ class FeedService:
         limit: int = 30,
     ) -> FeedPage:
         """The activity of ``sources`` as ``viewer`` may see it, events before ``before``."""
-        people, players = self._people(viewer, sources)
-        if not people:
+        ids = set(sources)
+        if not ids:
             return FeedPage([], None)
+        return self._page(viewer, self.social.activity_audience(viewer, ids), before, limit)
+
+    def _page(
+        self,
+        viewer: User | None,
+        audience: ActivityAudience,
+        before: datetime | None,
+        limit: int,
+    ) -> FeedPage:
+        if not audience.people:
+            return FeedPage([], None)
+        # Whose activity and whose plays, as SQL parameters rendered once for the page.
+        people = IdSet(self.session, audience.people)
+        players = IdSet(self.session, audience.players)
         events: list[FeedEvent] = []
         floors: list[datetime] = []
         details: dict[int, _Run | int] = {}
-        """What the play runs and milestones among ``events`` are (their runs, the items
-        played), by the id of their event: filled in once they make the page."""
+        """What the play runs, milestones and loves among ``events`` are (their runs, the
+        items played or loved), by the id of their event: filled in once they make the
+        page."""
         plays_floor = self._plays(players, before, limit, events, details)
         if plays_floor is not None:
             floors.append(plays_floor)
         for floor in (
-            self._loves(people, before, limit, events),
+            self._loves(people, before, limit, events, details),
             self._joins(viewer, people, before, limit, events),
             self._shouts(viewer, people, before, limit, events),
         ):
@@ -299,39 +287,11 @@ class FeedService:
         self._fill(page, details)
         return FeedPage(page, cut)
 
-    # -- who ----------------------------------------------------------------------------------
-
-    def _people(self, viewer: User | None, sources: Iterable[int]) -> tuple[set[int], list[int]]:
-        """Whose activity shows (ids), and whose plays among them. Only what the access
-        checks need is read: whole rows of hundreds of people would cost more than the rest
-        of the page (the people on the page are read in full at the end)."""
-        ids = set(sources)
-        if not ids:
-            return set(), []
-        rows = self.session.execute(
-            select(User.id, User.visibility, User.hide_recent_activity).where(
-                _among(self.session, ids)(User.id)
-            )
-        ).all()
-        viewer_id = viewer.id if viewer is not None else None
-        visible = set(self.social.visible_ids(viewer, [(r[0], r[1]) for r in rows]))
-        people = {
-            user_id
-            for user_id, visibility, _hides in rows
-            if user_id in visible and (user_id == viewer_id or visibility != Visibility.PRIVATE)
-        }
-        players = sorted(
-            user_id
-            for user_id, _visibility, hides in rows
-            if user_id in people and (user_id == viewer_id or not hides)
-        )
-        return people, players
-
     # -- plays and milestones -----------------------------------------------------------------
 
     def _plays(
         self,
-        players: Sequence[int],
+        players: IdSet,
         before: datetime | None,
         limit: int,
         events: list[FeedEvent],
@@ -368,9 +328,7 @@ class FeedService:
             events.append(event)
         return read.floor
 
-    def _read_plays(
-        self, players: Sequence[int], before: datetime | None, size: int, span: int
-    ) -> _Read:
+    def _read_plays(self, players: IdSet, before: datetime | None, size: int, span: int) -> _Read:
         """The newest ``size`` plays of ``players`` before ``before``, in windows widening from
         ``LOOK_BACK[span]`` until one holds them (or at least half of them), each play with its
         root, and the numbers of each person's plays, all in one statement (one snapshot)."""
@@ -387,7 +345,7 @@ class FeedService:
 
     def _read_window(
         self,
-        players: Sequence[int],
+        players: IdSet,
         before: datetime | None,
         lower: datetime | None,
         size: int | None,
@@ -439,7 +397,7 @@ class FeedService:
         return plays, numbers
 
     def _newest(
-        self, players: Sequence[int], window: list[ColumnElement[bool]], size: int | None
+        self, players: IdSet, window: list[ColumnElement[bool]], size: int | None
     ) -> Select[Any]:
         """The newest ``size`` plays of ``players`` in ``window``, newest first. On PostgreSQL
         each person's plays are read from their own index range (a lateral join over the
@@ -447,12 +405,10 @@ class FeedService:
         filter, which costs what everyone played, not what these people did."""
         order = (Play.played_at.desc(), Play.id.desc())
         if self.session.get_bind().dialect.name != "postgresql":
-            plain = _play_columns().where(_among(self.session, players)(Play.user_id), *window)
+            plain = _play_columns().where(players.has(Play.user_id), *window)
             return plain.order_by(*order).limit(size) if size is not None else plain
-        ids = _id_array(sorted(players))
-        people = (
-            func.unnest(ids).table_valued(column("user_id", BigInteger)).render_derived("people")
-        )
+        unnested = func.unnest(players.array()).table_valued(column("user_id", BigInteger))
+        people = unnested.render_derived("people")
         theirs = _play_columns().where(Play.user_id == people.c.user_id, *window)
         if size is not None:
             theirs = theirs.order_by(*order).limit(size)
@@ -466,7 +422,7 @@ class FeedService:
 
     def _at_floor(
         self,
-        players: Sequence[int],
+        players: IdSet,
         before: datetime | None,
         plays: list[_Play],
         numbers: dict[int, int],
@@ -511,7 +467,7 @@ class FeedService:
         on from a run an earlier page told."""
         first = (
             select(Play.user_id, func.min(Play.played_at).label("at"))
-            .where(_among(self.session, user_ids)(Play.user_id), Play.played_at >= before)
+            .where(IdSet(self.session, user_ids).has(Play.user_id), Play.played_at >= before)
             .group_by(Play.user_id)
             .subquery()
         )
@@ -596,7 +552,7 @@ class FeedService:
         users = {
             u.id: u
             for u in self.session.scalars(
-                select(User).where(_among(self.session, wanted_people)(User.id))
+                select(User).where(IdSet(self.session, wanted_people).has(User.id))
             )
         }
         for event in page:
@@ -629,6 +585,8 @@ class FeedService:
             item = self._items[item_id]
             event.subject = item
             event.items = [item]
+            if event.kind is FeedKind.LOVED:
+                event.summary = f"loved {item.title}"
 
     def _fetch(self, ids: Iterable[int]) -> None:
         wanted = [i for i in set(ids) if i not in self._items]
@@ -641,40 +599,38 @@ class FeedService:
 
     def _loves(
         self,
-        people: set[int],
+        people: IdSet,
         before: datetime | None,
         limit: int,
         events: list[FeedEvent],
+        details: dict[int, _Run | int],
     ) -> datetime | None:
         stmt = (
             select(Feedback.user_id, Feedback.item_id, Feedback.created_at)
             .where(
-                _among(self.session, people)(Feedback.user_id),
+                people.has(Feedback.user_id),
                 Feedback.sentiment == Sentiment.LOVE,
             )
             .order_by(Feedback.created_at.desc(), Feedback.item_id.desc())
         )
         rows, floor = self._windowed(stmt, Feedback.created_at, lambda row: row[2], before, limit)
-        self._fetch(item_id for _user_id, item_id, _at in rows)
         for user_id, item_id, at in rows:
-            item = self._items[item_id]
-            events.append(
-                FeedEvent(
-                    kind=FeedKind.LOVED,
-                    at=_utc(at),
-                    user_id=user_id,
-                    summary=f"loved {item.title}",
-                    subject=item,
-                    items=[item],
-                    tiebreak=item.id,
-                )
+            # Named once it makes the page, with the page's other items.
+            event = FeedEvent(
+                kind=FeedKind.LOVED,
+                at=_utc(at),
+                user_id=user_id,
+                summary="",
+                tiebreak=item_id,
             )
+            details[id(event)] = item_id
+            events.append(event)
         return floor
 
     def _joins(
         self,
         viewer: User | None,
-        people: set[int],
+        people: IdSet,
         before: datetime | None,
         limit: int,
         events: list[FeedEvent],
@@ -693,7 +649,7 @@ class FeedService:
             select(GroupMember, Group)
             .join(Group, Group.id == GroupMember.group_id)
             .where(
-                _among(self.session, people)(GroupMember.user_id),
+                people.has(GroupMember.user_id),
                 GroupMember.status == MembershipStatus.MEMBER,
                 GroupMember.joined_at.is_not(None),
                 or_(*open_to_viewer),
@@ -720,7 +676,7 @@ class FeedService:
     def _shouts(
         self,
         viewer: User | None,
-        people: set[int],
+        people: IdSet,
         before: datetime | None,
         limit: int,
         events: list[FeedEvent],
@@ -728,7 +684,7 @@ class FeedService:
         stmt = (
             select(Shout)
             .where(
-                _among(self.session, people)(Shout.author_id),
+                people.has(Shout.author_id),
                 Shout.parent_id.is_(None),
                 Shout.deleted_at.is_(None),
             )

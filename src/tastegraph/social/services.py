@@ -14,7 +14,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import Select, delete, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    delete,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from tastegraph.accounts.errors import UserNotFound
@@ -30,6 +38,7 @@ from tastegraph.social.graph import (
     hidden_ids,
     pair,
 )
+from tastegraph.social.id_sets import IdSet
 from tastegraph.social.models import (
     Block,
     Follow,
@@ -68,6 +77,16 @@ class Relationship:
     followed_by: bool
     blocked: bool
     """The caller blocks the other person."""
+
+
+@dataclass(frozen=True)
+class ActivityAudience:
+    """What a viewer may see of some people's activity (``SocialService.activity_audience``)."""
+
+    people: set[int]
+    """Whose activity shows: loves, groups joined, shouts."""
+    players: list[int]
+    """Those among ``people`` whose plays and milestones show, sorted."""
 
 
 @dataclass
@@ -393,6 +412,60 @@ class SocialService:
         less anyone blocked either way."""
         sources = friend_ids(self.session, user.id) | followee_ids(self.session, user.id)
         return (sources - self.hidden_ids(user)) | {user.id}
+
+    def activity_audience(
+        self, viewer: User | None, sources: Iterable[int] | None = None
+    ) -> ActivityAudience:
+        """Whose activity ``viewer`` may see among ``sources`` (None: ``viewer``'s feed
+        sources, ``feed_sources``), and whose plays among them — the rule of ``visible_ids``
+        and ``can_see_recent`` for a whole feed at once: private profiles show only to
+        themselves, people who hide recent activity show no plays but to themselves.
+
+        The viewer's friends, follows and blocks are read as id lists (blocks once per unit
+        of work), then the people in one statement with the profile rule in its ``WHERE``:
+        only those who show come back, with whether they hide recent activity. Hundreds of
+        whole rows, or even their visibility read as Python values, would cost more than the
+        rest of the feed."""
+        viewer_id = viewer.id if viewer is not None else None
+        everyone = viewer is not None and viewer.is_admin
+        friends = friend_ids(self.session, viewer_id) if viewer_id is not None else set()
+        if sources is None:
+            assert viewer_id is not None, "an anonymous viewer has no feed"
+            ids = friends | followee_ids(self.session, viewer_id) | {viewer_id}
+            hidden = self.hidden_ids(viewer)
+        else:
+            ids = set(sources)
+            hidden = set() if everyone else self.hidden_ids(viewer)
+        # The ids as parameters, not subqueries: with a subquery beside an OR, PostgreSQL
+        # reads every user rather than the few hundred asked for.
+        shows: ColumnElement[bool] = User.visibility == Visibility.PUBLIC
+        if everyone:
+            shows = User.visibility != Visibility.PRIVATE
+        elif friends:
+            shows = or_(
+                shows,
+                and_(
+                    User.visibility == Visibility.FRIENDS, IdSet(self.session, friends).has(User.id)
+                ),
+            )
+        if viewer_id is not None:
+            # Oneself, always (even private, even hiding recent activity: see below).
+            shows = or_(User.id == viewer_id, shows)
+        found = select(User.id, User.hide_recent_activity).where(
+            IdSet(self.session, ids).has(User.id)
+        )
+        rows = self.session.execute(found.where(shows)).all()
+        people: set[int] = set()
+        players: list[int] = []
+        for user_id, hides in rows:
+            if user_id == viewer_id:
+                people.add(user_id)
+                players.append(user_id)
+            elif user_id not in hidden:
+                people.add(user_id)
+                if not hides:
+                    players.append(user_id)
+        return ActivityAudience(people, sorted(players))
 
     # -- suggestions ------------------------------------------------------------------------
 

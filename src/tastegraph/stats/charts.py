@@ -24,7 +24,7 @@ did.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -35,10 +35,12 @@ from sqlalchemy import (
     and_,
     case,
     cast,
+    false,
     func,
     literal,
     or_,
     select,
+    tuple_,
     union_all,
 )
 from sqlalchemy.orm import Session
@@ -68,6 +70,8 @@ from tastegraph.stats.spans import (
 from tastegraph.storage.dialect import no_index
 
 TOP_LIMIT = 1000
+_CHUNK = 1000
+"""Ids (or pairs) per statement."""
 """Deeper pages (offset + limit) are summed in full."""
 _CALENDAR = (Grain.MONTH, Grain.QUARTER, Grain.HALF, Grain.YEAR)
 _EDGE = 86_400_000_000
@@ -119,6 +123,7 @@ class SiteChart:
         self.pieces = plan(start, end, state.extent)
         self._raw: list[tuple[Piece, Any]] | None = None
         self._to_now: list[Piece] | None = None
+        self._mapped: tuple[tuple[int, ...], dict[int, list[int]]] | None = None
 
     # -- state ------------------------------------------------------------------------------
 
@@ -309,7 +314,7 @@ class SiteChart:
         by id."""
         through = self.state.through
         if unfolded:
-            when: list[ColumnElement[bool]] = [Play.id > through, Play.id <= self.state.top]
+            when: list[ColumnElement[bool]] = self._unfolded()
             at: Any = no_index(Play.played_at)
         else:
             when = [no_index(Play.id) <= through]
@@ -325,6 +330,13 @@ class SiteChart:
         if self.country is not None:
             stmt = stmt.join(User, User.id == Play.user_id).where(User.country == self.country)
         return stmt.group_by(played_item).subquery("per_item")
+
+    def _unfolded(self) -> list[ColumnElement[bool]]:
+        """The plays after the watermark (up to the last one when the chart was started);
+        a constant false when there are none, so no partition of the log is looked at."""
+        if self.state.top <= self.state.through:
+            return [false()]
+        return [Play.id > self.state.through, Play.id <= self.state.top]
 
     def _mine(self, t: Any) -> list[ColumnElement[bool]]:
         where = [t.level == self.level.value]
@@ -527,6 +539,7 @@ class SiteChart:
 
     def _listeners_to_present(self, ids: list[int]) -> dict[int, int]:
         t = self.model.__table__.c
+        counts = dict.fromkeys(ids, 0)
         parts: list[Any] = []
         for piece in self._pieces_to_now():
             if piece.grain is not None:
@@ -544,65 +557,83 @@ class SiteChart:
                 continue
             # Listeners whose last counted play is in [start, end).
             pairs = self._pairs(ids, piece.start, piece.end, unfolded=False)
-            last = self._pair_last(pairs)
-            last_before = last < to_micros(piece.end) if piece.end is not None else literal(True)
-            parts.append(
-                select(pairs.c.target_id, (literal(piece.sign)).label("n")).where(last_before)
-            )
+            end = to_micros(piece.end) if piece.end is not None else None
+            for pair, (_first, last) in self._pair_spans(pairs).items():
+                if end is None or last < end:
+                    counts[pair[0]] += piece.sign
+        if parts:
+            rows = union_all(*parts).subquery("parts")
+            stmt = select(rows.c.target_id, func.sum(rows.c.n)).group_by(rows.c.target_id)
+            for target, n in self.session.execute(stmt):
+                counts[int(target)] += int(n)
         # Listeners since the watermark with no counted play since the window's start.
         fresh = self._pairs(ids, self.start, self.end, unfolded=True)
-        last = self._pair_last(fresh)
-        counted_since = (
-            last >= to_micros(self.start) if self.start is not None else last.is_not(None)
-        )
-        parts.append(
-            select(fresh.c.target_id, literal(1).label("n")).where(
-                or_(last.is_(None), ~counted_since)
-            )
-        )
-        rows = union_all(*parts).subquery("parts")
-        stmt = select(rows.c.target_id, func.sum(rows.c.n)).group_by(rows.c.target_id)
-        found = {int(i): int(n) for i, n in self.session.execute(stmt)}
-        return {i: found.get(i, 0) for i in ids}
+        spans = self._pair_spans(fresh)
+        start = to_micros(self.start) if self.start is not None else None
+        for pair in fresh:
+            span = spans.get(pair)
+            if span is None or (start is not None and span[1] < start):
+                counts[pair[0]] += 1
+        return counts
 
-    def _pair_last(self, pairs: Any) -> Any:
-        """The pair's last counted play (``ChartPair``), looked up per pair."""
-        pair = ChartPair.__table__.c
-        return (
-            select(pair.last_us)
-            .where(
-                pair.level == self.level.value,
-                pair.item_id == pairs.c.target_id,
-                pair.user_id == pairs.c.user_id,
-            )
-            .scalar_subquery()
-        )
+    def _mapping(self, ids: list[int]) -> dict[int, list[int]]:
+        """The played items whose plays count for ``ids`` (items of the level), each with
+        the ones it counts for: resolved once, so the plays are then found by item id (the
+        planner misjudges how many items a join to the catalogue yields)."""
+        key = tuple(ids)
+        if self._mapped is None or self._mapped[0] != key:
+            mapping: dict[int, list[int]] = {}
+            for chunk in _chunks(ids):
+                played = played_for(self.level, chunk).subquery("played")
+                for item, target in self.session.execute(
+                    select(played.c.item_id, played.c.target_id)
+                ):
+                    mapping.setdefault(int(item), []).append(int(target))
+            self._mapped = (key, mapping)
+        return self._mapped[1]
 
     def _pairs(
         self, ids: list[int], start: datetime | None, end: datetime | None, *, unfolded: bool
-    ) -> Any:
+    ) -> set[tuple[int, int]]:
         """The distinct (target_id, user_id) with plays of ``ids`` in [start, end), counted or
         after the watermark, of the chart's country."""
-        played = played_for(self.level, ids).subquery("played")
+        mapping = self._mapping(ids)
         through = self.state.through
-        when: list[ColumnElement[bool]] = (
-            [Play.id > through, Play.id <= self.state.top]
-            if unfolded
-            else [no_index(Play.id) <= through]
-        )
+        item: Any = Play.item_id
+        if unfolded:  # found by id: the few plays after the watermark
+            if self.state.top <= through:
+                return set()
+            when: list[ColumnElement[bool]] = self._unfolded()
+            item = no_index(Play.item_id)
+        else:
+            when = [no_index(Play.id) <= through]
         if start is not None:
             when.append(Play.played_at >= start)
         if end is not None:
             when.append(Play.played_at < end)
-        stmt = (
-            select(played.c.target_id, Play.user_id)
-            .select_from(played)
-            .join(Play, Play.item_id == played.c.item_id)
-            .where(*when)
-        )
-        if self.country is not None:
-            stmt = stmt.join(User, User.id == Play.user_id).where(User.country == self.country)
-        return stmt.distinct().subquery("pairs")
+        found: set[tuple[int, int]] = set()
+        for chunk in _chunks(sorted(mapping)):
+            stmt = select(Play.item_id, Play.user_id).where(item.in_(chunk), *when)
+            if self.country is not None:
+                stmt = stmt.join(User, User.id == Play.user_id).where(User.country == self.country)
+            for played, user in self.session.execute(stmt.distinct()):
+                for target in mapping[int(played)]:
+                    found.add((target, int(user)))
+        return found
+
+    def _pair_spans(self, pairs: set[tuple[int, int]]) -> dict[tuple[int, int], tuple[int, int]]:
+        """Each pair's first and last counted play (``ChartPair``); pairs with none left out."""
+        pair = ChartPair.__table__.c
+        spans: dict[tuple[int, int], tuple[int, int]] = {}
+        ordered = sorted(pairs)
+        for start in range(0, len(ordered), _CHUNK):
+            chunk = ordered[start : start + _CHUNK]
+            stmt = select(pair.item_id, pair.user_id, pair.first_us, pair.last_us).where(
+                pair.level == self.level.value, tuple_(pair.item_id, pair.user_id).in_(chunk)
+            )
+            for item, user, first, last in self.session.execute(stmt):
+                spans[(int(item), int(user))] = (int(first), int(last))
+        return spans
 
     def _listeners_of_bucket(
         self, ids: list[int], grain: Grain, bucket: int, window: Span, whole: Span
@@ -611,82 +642,70 @@ class SiteChart:
         stored = select(t.item_id, t.listeners).where(
             *self._mine(t), t.grain == grain.value, t.bucket == bucket, t.item_id.in_(ids)
         )
-        counts = {int(i): int(n) for i, n in self.session.execute(stored)}
-        edges = self._edges(window, whole)
-        parts = []
-        for low, high, inside in edges:
-            pairs = self._pairs(ids, _moment(low), _moment(high), unfolded=False)
-            parts.append(
-                select(
-                    pairs.c.target_id,
-                    pairs.c.user_id,
-                    literal(1 if inside else 0).label("w"),
-                    literal(0 if inside else 1).label("b"),
-                    literal(0).label("fresh"),
-                )
+        counts = dict.fromkeys(ids, 0)
+        for item, n in self.session.execute(stored):
+            counts[int(item)] = int(n)
+        # The listeners of the hours where window and bucket differ: in the window only (w),
+        # in the bucket only (b), or since the watermark (fresh).
+        w: set[tuple[int, int]] = set()
+        b: set[tuple[int, int]] = set()
+        for low, high, inside in self._edges(window, whole):
+            (w if inside else b).update(
+                self._pairs(ids, _moment(low), _moment(high), unfolded=False)
             )
         fresh = self._pairs(ids, _moment(window.start), _moment(window.end), unfolded=True)
-        parts.append(
-            select(
-                fresh.c.target_id,
-                fresh.c.user_id,
-                literal(0).label("w"),
-                literal(0).label("b"),
-                literal(1).label("fresh"),
-            )
-        )
-        found = union_all(*parts).subquery("found")
-        per_pair = (
-            select(
-                found.c.target_id,
-                found.c.user_id,
-                func.max(found.c.w).label("w"),
-                func.max(found.c.b).label("b"),
-                func.max(found.c.fresh).label("fresh"),
-            )
-            .group_by(found.c.target_id, found.c.user_id)
-            .subquery("per_pair")
-        )
         assert window.start is not None
         assert window.end is not None
         assert whole.start is not None
         assert whole.end is not None
         inner = (max(window.start, whole.start), min(window.end, whole.end))
-        both = self._played_between(per_pair, inner)
-        counted_w = or_(per_pair.c.w == 1, both)
-        counted_b = or_(per_pair.c.b == 1, both)
-        change = case((or_(counted_w, per_pair.c.fresh == 1), 1), else_=0) - case(
-            (counted_b, 1), else_=0
-        )
-        stmt = select(per_pair.c.target_id, func.sum(change)).group_by(per_pair.c.target_id)
-        for target, n in self.session.execute(stmt):
-            counts[int(target)] = counts.get(int(target), 0) + int(n)
-        return {i: counts.get(i, 0) for i in ids}
+        both = self._played_between(w | b | fresh, inner)
+        for pair in w | b | fresh:
+            in_window = pair in w or pair in both or pair in fresh
+            in_bucket = pair in b or pair in both
+            counts[pair[0]] += int(in_window) - int(in_bucket)
+        return counts
 
-    def _played_between(self, pairs: Any, span: tuple[int, int]) -> ColumnElement[bool]:
-        """The pair has a counted play in [start, end) (microseconds)."""
-        mapping = played_for_column(self.level, pairs.c.target_id)
-        return (
-            select(literal(1))
-            .select_from(Play)
-            .where(
-                Play.user_id == pairs.c.user_id,
-                Play.item_id.in_(mapping),
-                # By listener and item (not listener and time: a listener's half-year).
-                no_index(Play.played_at) >= _moment(span[0]),
-                no_index(Play.played_at) < _moment(span[1]),
-                Play.id <= self.state.through,
+    def _played_between(
+        self, pairs: set[tuple[int, int]], span: tuple[int, int]
+    ) -> set[tuple[int, int]]:
+        """The pairs with a counted play in [start, end) (microseconds). Their first and
+        last counted play settle most; the log is asked about the others, by listener and
+        played item."""
+        low, high = span
+        found: set[tuple[int, int]] = set()
+        unsure: set[tuple[int, int]] = set()
+        for pair, (first, last) in self._pair_spans(pairs).items():
+            if low <= first < high or low <= last < high:
+                found.add(pair)
+            elif first < low and last >= high:
+                unsure.add(pair)
+        if not unsure:
+            return found
+        mapping = self._mapping(sorted({target for target, _user in unsure}))
+        users = sorted({user for _target, user in unsure})
+        for chunk in _chunks(sorted(mapping)):
+            stmt = (
+                select(Play.item_id, Play.user_id)
+                .where(
+                    Play.user_id.in_(users),
+                    Play.item_id.in_(chunk),
+                    Play.played_at >= _moment(low),
+                    Play.played_at < _moment(high),
+                    Play.id <= self.state.through,
+                )
+                .distinct()
             )
-            .exists()
-        )
+            for played, user in self.session.execute(stmt):
+                for target in mapping[int(played)]:
+                    if (target, int(user)) in unsure:
+                        found.add((target, int(user)))
+        return found
 
 
-def played_for_column(level: Kind, target: Any) -> Any:
-    """The played items whose plays count for the item in column ``target``."""
-    from tastegraph.stats.levels import children_of
-
-    mapping = children_of(level, lambda column: column == target).subquery("inner_played")
-    return select(mapping.c.item_id)
+def _chunks(ids: list[int]) -> Iterator[list[int]]:
+    for start in range(0, len(ids), _CHUNK):
+        yield ids[start : start + _CHUNK]
 
 
 def _moment(micros: int | None) -> datetime | None:

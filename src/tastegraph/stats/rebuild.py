@@ -1,18 +1,21 @@
 """``tastegraph stats rebuild``: every rollup recomputed from the play log.
 
 A year of plays at a time, newest first, so memory stays flat on a large log: each year's
-pair-days give that year's rows (every bucket but ``all`` lies inside one year), grain by
-grain, each grain's pair-buckets grouped from the finer grain's. Going back in time, a
-listener's last play of an item is in the first year they show up in, which is when
-``ChartPair`` has no row for them yet; their first play moves back with every year. The
-``all`` rows and the items' last plays come from the finished pairs at the end. Bucket
-totals add up, so only the days' are counted from the plays; the rows are inserted knowing
-their bucket's threshold (``head``).
+pair-days (per listener, item and day) give that year's rows (every bucket but ``all`` lies
+inside one year). One pass over them, sorted by listener and item, marks the pair-days that
+open a month, quarter, half-year or year for their listener and the one holding their last
+play; after that no grain looks at listeners again: the days' rows per country are grouped
+from the pair-days, each coarser grain's from the finer grain's, and the site-wide rows from
+the country rows (a listener has one country). Going back in time, a listener's last play
+of an item is in the first year they show up in, which is when ``ChartPair`` has no row for
+them yet; their first play moves back with every year. The ``all`` rows and the items' last
+plays come from the finished pairs at the end. The rows are inserted knowing their bucket's
+threshold (``head``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -21,7 +24,6 @@ from sqlalchemy import (
     Column,
     Integer,
     MetaData,
-    SmallInteger,
     String,
     Table,
     and_,
@@ -31,6 +33,7 @@ from sqlalchemy import (
     literal,
     select,
     text,
+    union_all,
 )
 from sqlalchemy.orm import Session
 from sqlalchemy.schema import CreateIndex, DropIndex
@@ -48,22 +51,46 @@ def _table(model: Any) -> Table:
 
 
 _TEMP = MetaData()
-_PB = Table(
-    "tastegraph_chart_pb",
+_CAL = Table(
+    "tastegraph_chart_cal",
     _TEMP,
-    Column("country", String(2)),
-    Column("level", String(16)),
-    Column("item_id", BigInteger),
-    Column("user_id", BigInteger),
-    Column("bucket", Integer),
-    Column("plays", Integer),
-    Column("first_us", BigInteger),
-    Column("last_us", BigInteger),
-    Column("is_last", SmallInteger),
+    Column("day", Integer, primary_key=True),
+    Column("month", Integer),
+    Column("quarter", Integer),
+    Column("half", Integer),
+    Column("year", Integer),
 )
-"""Pair-buckets of one grain: per listener, item and bucket, the plays, the first and last
-of them, and whether the listener's last play of the item (of all years) is among them."""
-_NEXT = _PB.to_metadata(_TEMP, name="tastegraph_chart_pb_next")
+"""Each day's month, quarter, half-year and year bucket in one row (``rollups._DAYS`` has
+one row per grain), so a pair-day and the one before it are compared with one join each."""
+_BUCKETS = ("day", "month", "quarter", "half", "year")
+"""``_CAL``'s bucket columns, finest first: a grain's bucket is its column (``Grain``'s
+value)."""
+
+
+def _agg_table(name: str) -> Table:
+    return Table(
+        name,
+        _TEMP,
+        Column("country", String(2)),
+        Column("level", String(16)),
+        Column("item_id", BigInteger),
+        *(Column(b, Integer) for b in _BUCKETS),
+        Column("plays", Integer),
+        *(Column(f"l_{b}", Integer) for b in _BUCKETS),
+        Column("lasts", Integer),
+        Column("first_us", BigInteger),
+        Column("last_us", BigInteger),
+    )
+
+
+_AGG = _agg_table("tastegraph_chart_agg")
+_AGG_NEXT = _agg_table("tastegraph_chart_agg_next")
+"""Per listener country, chart item and bucket of one grain (its column set, the finer ones
+NULL): the plays, and for the bucket's grain and every coarser one how many of its
+listeners have their first pair-day of that coarser bucket in it (``l_month`` summed over a
+month's days is the month's distinct listeners), how many have their last play of the item
+(of all years) in it, and the first and last play. Every grain is grouped from the finer
+grain's rows, never from the listeners again."""
 _FINER = (Grain.DAY, Grain.MONTH, Grain.QUARTER, Grain.HALF, Grain.YEAR)
 _SIZE_NAMES = ["country", "level", "grain", "bucket", "plays", "item_lasts", "tau"]
 
@@ -90,7 +117,7 @@ def rebuild(
     if first is not None:
         years = list(range(_year(last), _year(first) - 1, -1))
         for done, year in enumerate(years, start=1):
-            _count_year(session, year, top)
+            _count_year(session, year, top, ordered=not unindexed)
             if progress is not None:
                 progress(done, len(years))
         _count_all(session)
@@ -127,44 +154,29 @@ def _year(moment: datetime) -> int:
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC).year
 
 
-def _count_year(session: Session, year: int, top: int) -> None:
+def _count_year(session: Session, year: int, top: int, *, ordered: bool) -> None:
     """The rows of every bucket inside ``year`` (every grain but ``all``) and the pairs'
-    spans so far."""
+    spans so far. One pass over the year's pair-days (sorted by pair) marks which of them
+    open a month, quarter, half-year or year for their listener; from then on every grain is
+    a GROUP BY of the finer grain's rows per country, and the site-wide rows one of the
+    country rows (a listener has one country, so listeners add up across countries)."""
     start = datetime(year, 1, 1, tzinfo=UTC)
     end = datetime(year + 1, 1, 1, tzinfo=UTC)
     rollups._fill_pair_days(
         session, [Play.played_at >= start, Play.played_at < end, Play.id <= top]
     )
     rollups._fill_pairs(session, with_stored=True)
-    np, pd = rollups._NP.c, rollups._PD.c
-    # The pair-day holding each pair's last play, unless a later year has one.
-    pair = and_(np.level == pd.level, np.item_id == pd.item_id, np.user_id == pd.user_id)
-    is_last = and_(np.old_last.is_(None), np.last_us == pd.last_us)
-    rollups._temp(session, _PB)
-    session.execute(
-        _PB.insert().from_select(
-            [c.name for c in _PB.columns],
-            select(
-                pd.country,
-                pd.level,
-                pd.item_id,
-                pd.user_id,
-                pd.day,
-                pd.plays,
-                pd.first_us,
-                pd.last_us,
-                case((is_last, 1), else_=0),
-            ).select_from(rollups._PD.join(rollups._NP, pair)),
-        )
-    )
-    rollups._analyze(session, _PB)
-    _day_sizes(session)
+    _fill_calendar(session)
+    _day_rows(session)
+    source, spare = _AGG, _AGG_NEXT
     for grain in _FINER:
         if grain is not Grain.DAY:
-            _coarser(session, grain)
-            _coarser_sizes(session, grain, year)
+            _coarser(session, source, spare, grain)
+            source, spare = spare, source
+        _sizes(session, source, grain)
         for model in rollups._MODELS:
-            _insert_rows(session, model, grain)
+            _insert_rows(session, source, model, grain, ordered=ordered)
+    np = rollups._NP.c
     pairs = _table(ChartPair)
     session.execute(
         rollups._upsert(session, pairs)
@@ -179,132 +191,201 @@ def _count_year(session: Session, year: int, top: int) -> None:
     )
 
 
-def _day_sizes(session: Session) -> None:
-    """The days' totals and thresholds, site-wide and per country, from the pair-days."""
-    pb = _PB.c
-    for by_country in (False, True):
-        scope: Any = pb.country if by_country else literal(rollups.SITE)
-        plays = func.sum(pb.plays)
+def _fill_calendar(session: Session) -> None:
+    """``_CAL`` rows for the days ``rollups._DAYS`` knows and ``_CAL`` does not yet."""
+    rollups._create_temp(session, _CAL)
+    d = rollups._DAYS.c
+    buckets = [
+        func.max(case((d.grain == grain, d.bucket), else_=None)).label(grain)
+        for grain in _BUCKETS[1:]
+    ]
+    rows = select(d.day, *buckets).where(d.day.not_in(select(_CAL.c.day))).group_by(d.day)
+    session.execute(_CAL.insert().from_select(["day", *_BUCKETS[1:]], rows))
+    rollups._analyze(session, _CAL)
+
+
+def _day_rows(session: Session) -> None:
+    """``_AGG`` from the year's pair-days: per country, item and day the plays, the
+    listeners (one per pair-day), how many open a coarser bucket for their listener (the
+    listener's previous pair-day of the item this year is in another one), and how many hold
+    their listener's last play of the item (``_NP``: none in a later year)."""
+    pd, np = rollups._PD.c, rollups._NP.c
+    previous = (
+        func.lag(pd.day)
+        .over(partition_by=[pd.level, pd.item_id, pd.user_id], order_by=pd.day)
+        .label("previous")
+    )
+    ordered = select(
+        pd.country,
+        pd.level,
+        pd.item_id,
+        pd.day,
+        pd.plays,
+        pd.first_us,
+        pd.last_us,
+        previous,
+    ).subquery("ordered")
+    here, before = _CAL.alias("here"), _CAL.alias("before")
+    o = ordered.c
+    opens = [
+        case((before.c[b].is_(None), 1), (before.c[b] != here.c[b], 1), else_=0).label(f"l_{b}")
+        for b in _BUCKETS[1:]
+    ]
+    days = select(
+        o.country,
+        o.level,
+        o.item_id,
+        *(here.c[b] for b in _BUCKETS),
+        o.plays,
+        literal(1).label("l_day"),
+        *opens,
+        literal(0).label("lasts"),
+        o.first_us,
+        o.last_us,
+    ).select_from(
+        ordered.join(here, here.c.day == o.day).outerjoin(before, before.c.day == o.previous)
+    )
+    last_day = _CAL.alias("last_day")
+    zero = [literal(0).label(f"l_{b}") for b in _BUCKETS]
+    lasts = (
+        select(
+            np.country,
+            np.level,
+            np.item_id,
+            *(last_day.c[b] for b in _BUCKETS),
+            literal(0).label("plays"),
+            *zero,
+            literal(1).label("lasts"),
+            rollups.NO_US.label("first_us"),
+            rollups.NO_US.label("last_us"),
+        )
+        .select_from(rollups._NP.join(last_day, last_day.c.day == rollups._day_of(np.last_us)))
+        .where(np.old_last.is_(None))
+    )
+    both = union_all(days, lasts).subquery("both")
+    _group_into(session, both, _AGG, _BUCKETS)
+
+
+def _coarser(session: Session, source: Table, target: Table, grain: Grain) -> None:
+    """``target``: ``source``'s rows (of the grain finer than ``grain``) grouped by
+    ``grain``'s bucket."""
+    keep = _BUCKETS[_BUCKETS.index(grain.value) :]
+    _group_into(session, source.select().subquery("finer"), target, keep)
+
+
+def _group_into(session: Session, rows: Any, target: Table, buckets: Sequence[str]) -> None:
+    """``target`` (emptied) := ``rows`` summed per country, level, item and ``buckets``."""
+    rollups._temp(session, target)
+    r = rows.c
+    keys = [r.country, r.level, r.item_id, *(r[b] for b in buckets)]
+    sums = [func.sum(r[f"l_{b}"]) for b in buckets]
+    stmt = select(
+        *keys,
+        func.sum(r.plays),
+        *sums,
+        func.sum(r.lasts),
+        func.min(r.first_us),
+        func.max(r.last_us),
+    ).group_by(*keys)
+    names = [
+        "country",
+        "level",
+        "item_id",
+        *buckets,
+        "plays",
+        *(f"l_{b}" for b in buckets),
+        "lasts",
+        "first_us",
+        "last_us",
+    ]
+    session.execute(target.insert().from_select(names, stmt))
+    rollups._analyze(session, target)
+
+
+def _sizes(session: Session, source: Table, grain: Grain) -> None:
+    """A grain's bucket totals and thresholds, per country and site-wide."""
+    a = source.c
+    bucket = a[grain.value]
+    for by_country in (True, False):
+        scope: Any = a.country if by_country else literal(rollups.SITE)
+        plays = func.sum(a.plays)
         stmt = (
             select(
                 scope,
-                pb.level,
-                literal(Grain.DAY.value),
-                pb.bucket,
+                a.level,
+                literal(grain.value),
+                bucket,
                 plays,
                 literal(0),
                 int_div(plays, rollups.HEAD_SHARE),
             )
-            .where(pb.country.is_not(None) if by_country else literal(True))
-            .group_by(*([pb.country] if by_country else []), pb.level, pb.bucket)
+            .where(a.country.is_not(None) if by_country else literal(True))
+            .group_by(*([a.country] if by_country else []), a.level, bucket)
         )
         session.execute(_table(ChartSize).insert().from_select(_SIZE_NAMES, stmt))
 
 
-def _coarser_sizes(session: Session, grain: Grain, year: int) -> None:
-    """A grain's totals summed from the finer grain's (of this year)."""
-    s = _table(ChartSize).c
-    finer = _FINER[_FINER.index(grain) - 1]
-    days = rollups._DAYS.alias("size_days")
-    bucket = _coarser_bucket(grain, s.bucket, days)
-    low, high = _year_buckets(finer, year)
-    source: Any = _table(ChartSize)
-    if grain is Grain.MONTH:
-        source = source.join(days, and_(days.c.day == s.bucket, days.c.grain == Grain.MONTH.value))
-        bucket = days.c.bucket
-    plays = func.sum(s.plays)
-    stmt = (
-        select(
-            s.country,
-            s.level,
-            literal(grain.value),
-            bucket,
-            plays,
-            literal(0),
-            int_div(plays, rollups.HEAD_SHARE),
-        )
-        .select_from(source)
-        .where(s.grain == finer.value, s.bucket >= low, s.bucket <= high)
-        .group_by(s.country, s.level, bucket)
-    )
-    session.execute(_table(ChartSize).insert().from_select(_SIZE_NAMES, stmt))
-
-
-def _year_buckets(grain: Grain, year: int) -> tuple[int, int]:
-    """The first and last bucket of a grain inside a year."""
-    from tastegraph.stats.spans import bucket_of, year_first_day
-
-    first, last = year_first_day(year), year_first_day(year + 1) - 1
-    return bucket_of(grain, first), bucket_of(grain, last)
-
-
-def _coarser_bucket(grain: Grain, bucket: Any, days: Any) -> Any:
-    if grain is Grain.MONTH:
-        return days.c.bucket
-    by = {Grain.QUARTER: 3, Grain.HALF: 2, Grain.YEAR: 2}[grain]
-    coarser = int_div(bucket, by)
-    return coarser + 1970 if grain is Grain.YEAR else coarser
-
-
-def _coarser(session: Session, grain: Grain) -> None:
-    """Replace ``_PB``'s buckets (of the grain below ``grain``) by ``grain``'s."""
-    c = _PB.c
-    days = rollups._DAYS.alias("days")
-    bucket = _coarser_bucket(grain, c.bucket, days)
-    source: Any = _PB
-    if grain is Grain.MONTH:
-        source = _PB.join(days, and_(days.c.day == c.bucket, days.c.grain == Grain.MONTH.value))
-    keys = [c.country, c.level, c.item_id, c.user_id, bucket]
-    rows = select(
-        *keys,
-        func.sum(c.plays),
-        func.min(c.first_us),
-        func.max(c.last_us),
-        func.max(c.is_last),
-    ).select_from(source)
-    names = [col.name for col in _NEXT.columns]
-    rollups._temp(session, _NEXT)
-    session.execute(_NEXT.insert().from_select(names, rows.group_by(*keys)))
-    rollups._temp(session, _PB)
-    session.execute(_PB.insert().from_select(names, select(_NEXT)))
-    rollups._analyze(session, _PB)
-
-
-def _insert_rows(session: Session, model: rollups.Model, grain: Grain) -> None:
-    """One grain's rows of one table, from ``_PB``: every pair-bucket is one listener."""
-    pb = _PB.c
+def _insert_rows(
+    session: Session, source: Table, model: rollups.Model, grain: Grain, *, ordered: bool
+) -> None:
+    """One grain's rows of one table from ``source``: a country row is a row of ``source``;
+    a site-wide row sums the countries'."""
+    a = source.c
     s = _table(ChartSize).c
     by_country = model is CountryChartCount
-    scope: Any = pb.country if by_country else literal(rollups.SITE)
-    keys: list[Any] = [pb.level, pb.bucket, pb.item_id]
-    if by_country:
-        keys.insert(0, pb.country)
+    bucket = a[grain.value]
     span = grain is not Grain.DAY
-    plays = func.sum(pb.plays)
-    sizes = and_(
-        s.country == scope, s.level == pb.level, s.grain == grain.value, s.bucket == pb.bucket
-    )
-    rows = (
-        select(
-            *([pb.country] if by_country else []),
-            pb.level,
-            literal(grain.value),
-            pb.bucket,
-            pb.item_id,
-            plays,
-            func.count(),
-            func.sum(pb.is_last),
-            func.min(pb.first_us) if span else rollups.NO_US,
-            func.max(pb.last_us) if span else rollups.NO_US,
-            plays > func.max(s.tau),
-        )
-        .select_from(_PB.join(_table(ChartSize), sizes))
-        .where(pb.country.is_not(None) if by_country else literal(True))
-        .group_by(*keys)
-        .order_by(*keys)
-    )
     names = rollups._key_names(model)
     names += ["plays", "listeners", "lasts", "first_us", "last_us", "head"]
+    if by_country:
+        sizes = and_(
+            s.country == a.country, s.level == a.level, s.grain == grain.value, s.bucket == bucket
+        )
+        keys: list[Any] = [a.country, a.level, bucket, a.item_id]
+        rows = (
+            select(
+                a.country,
+                a.level,
+                literal(grain.value),
+                bucket,
+                a.item_id,
+                a.plays,
+                a[f"l_{grain.value}"],
+                a.lasts,
+                a.first_us if span else rollups.NO_US,
+                a.last_us if span else rollups.NO_US,
+                a.plays > s.tau,
+            )
+            .select_from(source.join(_table(ChartSize), sizes))
+            .where(a.country.is_not(None))
+        )
+    else:
+        sizes = and_(
+            s.country == rollups.SITE,
+            s.level == a.level,
+            s.grain == grain.value,
+            s.bucket == bucket,
+        )
+        keys = [a.level, bucket, a.item_id]
+        plays = func.sum(a.plays)
+        rows = (
+            select(
+                a.level,
+                literal(grain.value),
+                bucket,
+                a.item_id,
+                plays,
+                func.sum(a[f"l_{grain.value}"]),
+                func.sum(a.lasts),
+                func.min(a.first_us) if span else rollups.NO_US,
+                func.max(a.last_us) if span else rollups.NO_US,
+                plays > func.max(s.tau),
+            )
+            .select_from(source.join(_table(ChartSize), sizes))
+            .group_by(*keys)
+        )
+    if ordered:  # into live indexes: walk them once
+        rows = rows.order_by(*keys)
     session.execute(_table(model).insert().from_select(names, rows))
 
 

@@ -37,7 +37,7 @@ SQLite has one writer at a time and needs neither. Every change also moves
 from __future__ import annotations
 
 import typing
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -536,6 +536,29 @@ class Rollups:
         _bump(self.session)
         return rows
 
+    def load_rows(
+        self,
+        tables: Mapping[str, Iterable[Sequence[Mapping[str, Any]]]],
+        counted_through: int,
+    ) -> tuple[int, int]:
+        """Replace every rollup with rows counted elsewhere from the plays with ids up to
+        ``counted_through`` (a batch job over a snapshot of the log, ``batch/charts.py``):
+        ``tables`` maps ``chart_counts``, ``country_chart_counts``, ``chart_sizes`` and
+        ``chart_pairs`` to batches of rows, their columns named as the tables'. The plays
+        after ``counted_through`` are left to the next fold. Returns the (site, country) rows
+        written; ``differences`` tells whether they were right."""
+        from tastegraph.stats.load import load_rows
+
+        _lock(self.session, _WRITE)
+        _lock(self.session, _FOLD)
+        top = self.session.scalar(select(func.max(Play.id))) or 0
+        if counted_through > top:
+            raise ValueError(f"the rows count plays up to {counted_through}; the log ends at {top}")
+        rows = load_rows(self.session, tables)
+        _set_counted_through(self.session, counted_through)
+        _bump(self.session)
+        return rows
+
     def differences(self) -> int:
         """How many rollup rows differ from a recount of the plays they should count (0:
         exact): rows missing, extra or with other numbers; pairs likewise; bucket totals; and
@@ -583,6 +606,16 @@ def _fold_once(database: Database, chunk: int) -> int | None:
         _set_counted_through(session, upto)
         _bump(session)
         return plays
+
+
+def committed_top(database: Database) -> int:
+    """The largest play id such that every play up to it has committed: what a snapshot of
+    the log (a Parquet export, ``portability/parquet.py``) may count through. On PostgreSQL
+    ids are handed out in one order and committed in another, so this waits for the writers
+    in flight as a fold does."""
+    with database.unit_of_work() as session:
+        _lock(session, _WRITE)
+        return session.scalar(select(func.max(Play.id))) or 0
 
 
 def pending(session: Session) -> int:

@@ -12,20 +12,32 @@ from tastegraph.config import Settings
 SQLITE_BEGIN_OPTION = "tastegraph_sqlite_begin"
 
 
-def make_engine(settings: Settings) -> Engine:
-    url = settings.effective_database_url
-    if settings.is_sqlite:
-        return _sqlite_engine(url, settings)
+def make_engine(settings: Settings, url: str | None = None, *, read_only: bool = False) -> Engine:
+    """The engine of ``url`` (default: the primary database's). A ``read_only`` engine (the
+    read replica's) refuses writes, so a read unit of work that writes fails loudly even when
+    the replica is the primary itself, instead of only against a real standby."""
+    url = url or settings.effective_database_url
+    if url.startswith("sqlite"):
+        return _sqlite_engine(url, settings, read_only=read_only)
+    connect_args: dict[str, Any] = {}
+    if not settings.database_prepared_statements:
+        # psycopg prepares a statement on the server after 5 runs; behind a transaction-pooling
+        # PgBouncer the next transaction may run on a connection that never saw it.
+        connect_args["prepare_threshold"] = None
     return create_engine(
         url,
         echo=settings.database_echo,
-        pool_size=10,
-        max_overflow=20,
-        pool_pre_ping=True,
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_max_overflow,
+        pool_timeout=settings.database_pool_timeout,
+        pool_recycle=settings.database_pool_recycle,
+        pool_pre_ping=settings.database_pool_pre_ping,
+        connect_args=connect_args,
+        execution_options={"postgresql_readonly": True} if read_only else {},
     )
 
 
-def _sqlite_engine(url: str, settings: Settings) -> Engine:
+def _sqlite_engine(url: str, settings: Settings, *, read_only: bool = False) -> Engine:
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
         from pathlib import Path
 
@@ -55,6 +67,8 @@ def _sqlite_engine(url: str, settings: Settings) -> Engine:
         # 64 MiB of page cache (the default is 2 MiB): index pages of a growing play log stay
         # in memory, so inserts do not slow down as the log grows.
         cursor.execute("PRAGMA cache_size=-65536")
+        if read_only:
+            cursor.execute("PRAGMA query_only=ON")
         cursor.close()
 
     @event.listens_for(engine, "begin")

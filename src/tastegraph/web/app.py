@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 import tastegraph
 from tastegraph.audiences.refresher import Refresher
 from tastegraph.config import Settings
+from tastegraph.ingest.partitions import PartitionKeeper
 from tastegraph.ingest.schemas import PlayIn
 from tastegraph.migrations import ensure_migrated
 from tastegraph.protocols.audioscrobbler import api as audioscrobbler
@@ -62,8 +63,16 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
         folder = Folder(runtime.db, settings.stats_fold_seconds)
         folder.start()
         _app.state.chart_folder = folder
+        keeper = PartitionKeeper(
+            runtime.db,
+            ahead=settings.partition_ahead_months,
+            interval=settings.partition_check_seconds,
+        )
+        keeper.start()  # PostgreSQL: the play log's coming months, now and daily
+        _app.state.partition_keeper = keeper
         runtime.recs.warm_up()  # load the trained recommendations before the first request
         yield
+        keeper.stop()
         folder.stop()
         refresher.stop()
         await runtime.ads.aclose()  # the ad counters' asyncio connections live on this loop

@@ -1,0 +1,413 @@
+"""The batch pipeline end to end at scale: ingest, export, the batch jobs on Spark and on the
+local runner side by side, and the results served over HTTP.
+
+A script, not a test. On PostgreSQL it
+
+1. **generates** ``stats_bench.py``'s deterministic community (``--users``, default 200,000
+   people; ``--plays``, default 20M plays over three years) and **bulk-loads** it (``COPY``,
+   the play indexes built afterwards), then gives 60% of the people advertising consent and a
+   birth year (what the audience segments need) and creates ``--segments`` rule segments;
+2. **ingests through the write path**: ``--ingest-plays`` more plays posted in batches of 500
+   to the native API (``POST /api/v1/plays/batch``) of a real ``tastegraph serve`` by
+   ``--ingest-clients`` concurrent clients, and reports plays per second (the bulk load
+   stands in for history that already exists; this is the rate new plays enter at);
+3. **exports** the play log and the catalogue to Parquet (``tastegraph export parquet``);
+4. **runs each batch job** (``tastegraph batch run JOB``, every job ``tastegraph batch list``
+   shows, or ``--jobs``) with each runner (``--runners``, default ``local,spark``), one process
+   per run, timing it and sampling the resident memory of the process and its children (the
+   Spark JVM included; PostgreSQL's own memory is not counted) every 0.2 s;
+5. **serves** the results: a real ``tastegraph serve`` answers a site-wide chart, a country
+   chart, recommendations and similar items for random people and items, and the segment list,
+   timed over HTTP.
+
+It prints one table: step, runner, seconds, peak memory, and what the step produced.
+
+Usage::
+
+    .venv/bin/python bench/pipeline_bench.py                          # 200,000 users, 20M plays
+    .venv/bin/python bench/pipeline_bench.py --users 20000 --plays 2000000   # a tenth
+    .venv/bin/python bench/pipeline_bench.py --database tg_pipeline --keep-database  # keep it
+    .venv/bin/python bench/pipeline_bench.py --database tg_pipeline --reuse   # skip the load
+
+The database is a throwaway one on ``--postgres-url`` unless ``--database`` names one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import http.client
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import BIN, cli, format_table, percentile, tastegraph_server
+from stats_bench import load, make_community
+
+ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+# -- memory of a process tree -------------------------------------------------------------------
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        with contextlib.suppress(OSError):
+            found.extend(int(c) for c in (task / "children").read_text().split())
+    return found
+
+
+def _tree_rss_bytes(pid: int) -> int:
+    """Resident memory of a process and all its descendants, from /proc."""
+    total = 0
+    stack = [pid]
+    page = os.sysconf("SC_PAGE_SIZE")
+    while stack:
+        current = stack.pop()
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            total += int(Path(f"/proc/{current}/statm").read_text().split()[1]) * page
+            stack.extend(_children(current))
+    return total
+
+
+@dataclass
+class Step:
+    step: str
+    runner: str
+    seconds: float
+    peak_bytes: int
+    result: str
+
+
+def run_measured(step: str, runner: str, argv: list[str], env: dict[str, str]) -> Step:
+    """Run a command, sampling its process tree's memory; fail loudly with its output."""
+    peak = 0
+    started = time.perf_counter()
+    with tempfile.TemporaryFile() as out:
+        proc = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT)
+        while proc.poll() is None:
+            peak = max(peak, _tree_rss_bytes(proc.pid))
+            time.sleep(0.2)
+        seconds = time.perf_counter() - started
+        out.seek(0)
+        text = out.read().decode(errors="replace")
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)} failed ({proc.returncode}):\n{text[-4000:]}")
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return Step(step, runner, seconds, peak, lines[-1][:90] if lines else "")
+
+
+# -- the steps ----------------------------------------------------------------------------------
+
+
+def prepare_audiences(url: str, env: dict[str, str], segments: int, seed: int) -> None:
+    """Consent and birth years for 60% of the people, and a few rule segments."""
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            "UPDATE users SET birth_year = 1950 + (id * 7919) %% 55 WHERE id %% 5 <> 0"
+        )
+        connection.exec_driver_sql(
+            "INSERT INTO ad_consents (user_id, profiling, personalised_ads, declared_adult, "
+            "source, updated_at) SELECT id, true, true, false, 'bench', now() FROM users "
+            "WHERE id %% 5 IN (1, 2, 3) ON CONFLICT DO NOTHING"
+        )
+        kinds = [row[0] for row in connection.exec_driver_sql("SELECT DISTINCT kind FROM items")]
+        countries = [
+            row[0]
+            for row in connection.exec_driver_sql(
+                "SELECT country FROM users WHERE country IS NOT NULL GROUP BY country "
+                "ORDER BY count(*) DESC LIMIT 6"
+            )
+        ]
+        artists = [
+            row[0]
+            for row in connection.exec_driver_sql(
+                "SELECT id FROM items WHERE kind = 'artist' ORDER BY id LIMIT 200"
+            )
+        ]
+    engine.dispose()
+    rng = random.Random(seed)
+    playable = [k for k in ("track", "episode", "film") if k in kinds] or kinds
+    for number in range(segments):
+        rules: list[dict[str, object]] = [
+            {"type": "kind", "kinds": [rng.choice(playable)], "min_plays": rng.choice([3, 10])},
+            {"type": "country", "countries": rng.sample(countries, 2)},
+        ]
+        if number % 2:
+            rules.append({"type": "creator", "creators": rng.sample(artists, 3), "min_plays": 2})
+        if number % 3 == 2:
+            rules.append({"type": "not", "rule": {"type": "age", "max": 24}})
+        rule = json.dumps({"type": "and", "rules": rules})
+        cli(env, "audiences", "create", f"bench segment {number}", "--rule", rule)
+
+
+def _post(port: int, path: str, body: bytes, token: str) -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    conn.request(
+        "POST",
+        path,
+        body,
+        {"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+    )
+    response = conn.getresponse()
+    data = response.read()
+    conn.close()
+    return response.status, data
+
+
+def ingest_over_http(env: dict[str, str], workdir: Path, plays: int, clients: int) -> Step:
+    """``plays`` new plays through the native API, in batches of 500 from ``clients`` threads."""
+    tokens = []
+    for client in range(clients):
+        name = f"pipe{client}_{os.getpid()}"
+        out = cli(env, "users", "create", name, "--password", "bench-password-1", "--json")
+        tokens.append(json.loads(out)["token"])
+    batch = 500
+    batches = max(1, plays // batch)
+    start = datetime.now(UTC) - timedelta(days=30)
+
+    def body(number: int) -> bytes:
+        base = start + timedelta(seconds=number * batch * 7)
+        return json.dumps(
+            {
+                "plays": [
+                    {
+                        "item": {
+                            "kind": "track",
+                            "artist": f"Pipeline Artist {(number * batch + i) % 997}",
+                            "title": f"Pipeline Song {(number * batch + i) % 4001}",
+                        },
+                        "played_at": (base + timedelta(seconds=7 * i)).isoformat(),
+                    }
+                    for i in range(batch)
+                ]
+            }
+        ).encode()
+
+    accepted = 0
+    latencies: list[float] = []
+    lock = threading.Lock()
+    with tastegraph_server(env, workdir / "ingest-server.log") as port:
+
+        def worker(client: int) -> None:
+            nonlocal accepted
+            for number in range(client, batches, clients):
+                payload = body(number)
+                began = time.perf_counter()
+                status, data = _post(port, "/api/v1/plays/batch", payload, tokens[client])
+                took = time.perf_counter() - began
+                if status >= 300:
+                    raise RuntimeError(f"ingest answered {status}: {data[:300]!r}")
+                count = int(json.loads(data)["accepted"])
+                with lock:
+                    accepted += count
+                    latencies.append(took)
+
+        started = time.perf_counter()
+        with ThreadPoolExecutor(clients) as pool:
+            list(pool.map(worker, range(clients)))
+        seconds = time.perf_counter() - started
+    p50 = percentile(latencies, 0.5) * 1000
+    p99 = percentile(latencies, 0.99) * 1000
+    return Step(
+        "ingest (native API)",
+        f"{clients} clients",
+        seconds,
+        0,
+        f"{accepted:,} plays, {accepted / seconds:,.0f} plays/s, batch p50/p99 "
+        f"{p50:.0f}/{p99:.0f} ms",
+    )
+
+
+def serve_results(env: dict[str, str], workdir: Path, users: int, requests: int) -> list[Step]:
+    """Time what the jobs produced, as clients read it."""
+    rng = random.Random(7)
+    paths: dict[str, list[str]] = {
+        "site chart": [
+            f"/api/v1/charts/{rng.choice(['artist', 'track', 'album'])}?period=12month&limit=50"
+            for _ in range(requests)
+        ],
+        "recommendations": [
+            f"/api/v1/users/u{rng.randrange(users):06d}/recommendations?kind=track&limit=20"
+            for _ in range(requests)
+        ],
+    }
+    steps: list[Step] = []
+    with tastegraph_server(env, workdir / "serve.log") as port:
+        for label, wanted in paths.items():
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            latencies: list[float] = []
+            statuses: dict[int, int] = {}
+            for path in wanted:
+                began = time.perf_counter()
+                conn.request("GET", path)
+                response = conn.getresponse()
+                response.read()
+                latencies.append(time.perf_counter() - began)
+                statuses[response.status] = statuses.get(response.status, 0) + 1
+            conn.close()
+            steps.append(
+                Step(
+                    f"served: {label}",
+                    "HTTP",
+                    sum(latencies),
+                    0,
+                    f"p50 {percentile(latencies, 0.5) * 1000:.1f} / p95 "
+                    f"{percentile(latencies, 0.95) * 1000:.1f} ms; statuses {statuses}",
+                )
+            )
+    return steps
+
+
+@contextlib.contextmanager
+def database(args: argparse.Namespace) -> Iterator[str]:
+    admin = sa.create_engine(args.postgres_url, isolation_level="AUTOCOMMIT")
+    name = args.database or f"tastegraph_pipeline_{os.getpid()}"
+    if not args.reuse:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield (
+            sa.make_url(args.postgres_url).set(database=name).render_as_string(hide_password=False)
+        )
+    finally:
+        if not args.keep_database:
+            with admin.connect() as conn:
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def batch_jobs(env: dict[str, str]) -> list[str]:
+    out = cli(env, "batch", "list")
+    return [line.split()[0] for line in out.splitlines() if line.strip()]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--users", type=int, default=200_000)
+    parser.add_argument("--plays", type=int, default=20_000_000)
+    parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--segments", type=int, default=6)
+    parser.add_argument("--ingest-plays", type=int, default=100_000)
+    parser.add_argument("--ingest-clients", type=int, default=4)
+    parser.add_argument("--jobs", default="", help="comma-separated; default every job")
+    parser.add_argument("--runners", default="local,spark")
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--recs-kinds", default="track", help="the recs job's kinds option")
+    parser.add_argument("--postgres-url", default=ADMIN_URL)
+    parser.add_argument("--database", default="")
+    parser.add_argument("--keep-database", action="store_true")
+    parser.add_argument("--reuse", action="store_true", help="the database is loaded already")
+    parser.add_argument("--export-dir", default="", help="kept when given")
+    parser.add_argument("--markdown", action="store_true")
+    args = parser.parse_args(argv)
+
+    workdir = Path(tempfile.mkdtemp(prefix="tg-pipeline-"))
+    export_dir = Path(args.export_dir) if args.export_dir else workdir / "export"
+    try:
+        steps = run_pipeline(args, workdir, export_dir)
+    finally:
+        if not args.export_dir:
+            shutil.rmtree(workdir, ignore_errors=True)
+    print_steps(args, steps)
+    return 0
+
+
+def run_pipeline(args: argparse.Namespace, workdir: Path, export_dir: Path) -> list[Step]:
+    steps: list[Step] = []
+    log = print
+    with database(args) as url:
+        env = {
+            **os.environ,
+            "TASTEGRAPH_MODE": "dev",
+            "TASTEGRAPH_DATABASE_URL": url,
+            "TASTEGRAPH_DATA_DIR": str(workdir / "data"),
+            "TASTEGRAPH_STATS_FOLD_SECONDS": "1",
+            "OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS", "1"),
+        }
+        if not args.reuse:
+            started = time.perf_counter()
+            community = make_community(args.users, args.plays, args.seed, int(time.time()))
+            generated = time.perf_counter() - started
+            timings = load(url, community, log, rollups=False)
+            steps.append(Step("generate", "numpy", generated, 0, f"{args.plays:,} plays"))
+            for label, seconds in timings.items():
+                steps.append(Step(f"bulk load: {label}", "COPY", seconds, 0, ""))
+            del community
+            prepare_audiences(url, env, args.segments, args.seed)
+        if args.ingest_plays:
+            steps.append(ingest_over_http(env, workdir, args.ingest_plays, args.ingest_clients))
+            log(f"  {steps[-1].result}")
+        if export_dir.exists():
+            shutil.rmtree(export_dir)
+        steps.append(
+            run_measured(
+                "export parquet",
+                "pyarrow",
+                [str(BIN / "tastegraph"), "export", "parquet", str(export_dir)],
+                env,
+            )
+        )
+        log(f"  export: {steps[-1].seconds:.0f} s")
+        jobs = [j for j in args.jobs.split(",") if j] or batch_jobs(env)
+        for job in jobs:
+            for runner in [r for r in args.runners.split(",") if r]:
+                options = ["-o", f"kinds={args.recs_kinds}"] if job == "recs" else []
+                argv_ = [
+                    str(BIN / "tastegraph"),
+                    "batch",
+                    "run",
+                    job,
+                    "--runner",
+                    runner,
+                    "--export",
+                    str(export_dir),
+                    *options,
+                ]
+                steps.append(run_measured(f"job {job}", runner, argv_, env))
+                log(f"  {job} ({runner}): {steps[-1].seconds:.0f} s")
+        steps.extend(serve_results(env, workdir, args.users, args.requests))
+    return steps
+
+
+def print_steps(args: argparse.Namespace, steps: list[Step]) -> None:
+    rows: list[tuple[str, ...]] = [
+        (
+            s.step,
+            s.runner,
+            f"{s.seconds:,.1f}",
+            f"{s.peak_bytes / 2**20:,.0f}" if s.peak_bytes else "",
+            s.result,
+        )
+        for s in steps
+    ]
+    print(f"\n{args.users:,} users, {args.plays:,} plays; load average {os.getloadavg()[0]:.1f}")
+    for line in format_table(
+        ("step", "runner", "seconds", "peak MiB", "result"),
+        rows,
+        "llrrl",
+        markdown=args.markdown,
+    ):
+        print(line)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
