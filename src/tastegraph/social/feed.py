@@ -465,18 +465,43 @@ class FeedService:
     def _heads(self, user_ids: list[int], before: datetime) -> dict[int, _Play]:
         """Each user's first play at or after ``before``: whether their newest run here goes
         on from a run an earlier page told."""
-        first = (
-            select(Play.user_id, func.min(Play.played_at).label("at"))
-            .where(IdSet(self.session, user_ids).has(Play.user_id), Play.played_at >= before)
-            .group_by(Play.user_id)
-            .subquery()
-        )
-        rows = (
-            _play_columns()
-            .join(first, and_(Play.user_id == first.c.user_id, Play.played_at == first.c.at))
-            .order_by(Play.id.desc())
-            .subquery("heads")
-        )
+        people = IdSet(self.session, user_ids)
+        if self.session.get_bind().dialect.name == "postgresql":
+            # Each person's first play from their own index range (a lateral join): joined
+            # back by time instead, the planner hashes every partition of the log.
+            unnested = func.unnest(people.array()).table_valued(column("user_id", BigInteger))
+            who = unnested.render_derived("people")
+            theirs = (
+                _play_columns()
+                .where(Play.user_id == who.c.user_id, Play.played_at >= before)
+                .order_by(Play.played_at, Play.id)
+                .limit(1)
+                .lateral("first_play")
+            )
+            rows = (
+                select(
+                    theirs.c.id,
+                    theirs.c.user_id,
+                    theirs.c.item_id,
+                    theirs.c.played_at,
+                    theirs.c.tz_offset_minutes,
+                )
+                .select_from(who.join(theirs, true()))
+                .subquery("heads")
+            )
+        else:
+            first = (
+                select(Play.user_id, func.min(Play.played_at).label("at"))
+                .where(people.has(Play.user_id), Play.played_at >= before)
+                .group_by(Play.user_id)
+                .subquery()
+            )
+            rows = (
+                _play_columns()
+                .join(first, and_(Play.user_id == first.c.user_id, Play.played_at == first.c.at))
+                .order_by(Play.id.desc())
+                .subquery("heads")
+            )
         heads: dict[int, _Play] = {}
         for row in self.session.execute(_with_roots(rows)):
             play = _Play(row[0], row[1], row[2], _utc(row[3]), row[4], row[5])
