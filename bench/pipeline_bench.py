@@ -403,7 +403,7 @@ def print_steps(args: argparse.Namespace, steps: list[Step]) -> None:
     for line in format_table(
         ("step", "runner", "seconds", "peak MiB", "result"),
         rows,
-        "llrrl",
+        "<<>><",
         markdown=args.markdown,
     ):
         print(line)
