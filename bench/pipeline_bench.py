@@ -46,7 +46,6 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -57,7 +56,7 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import BIN, cli, format_table, percentile, tastegraph_server
-from stats_bench import load, make_community
+from stats_bench import bench_database, load, make_community
 
 ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
@@ -276,25 +275,6 @@ def serve_results(env: dict[str, str], workdir: Path, users: int, requests: int)
     return steps
 
 
-@contextlib.contextmanager
-def database(args: argparse.Namespace) -> Iterator[str]:
-    admin = sa.create_engine(args.postgres_url, isolation_level="AUTOCOMMIT")
-    name = args.database or f"tastegraph_pipeline_{os.getpid()}"
-    if not args.reuse:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield (
-            sa.make_url(args.postgres_url).set(database=name).render_as_string(hide_password=False)
-        )
-    finally:
-        if not args.keep_database:
-            with admin.connect() as conn:
-                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def batch_jobs(env: dict[str, str]) -> list[str]:
     out = cli(env, "batch", "list")
     return [line.split()[0] for line in out.splitlines() if line.strip()]
@@ -313,12 +293,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--recs-kinds", default="track", help="the recs job's kinds option")
     parser.add_argument("--postgres-url", default=ADMIN_URL)
-    parser.add_argument("--database", default="")
+    parser.add_argument("--database", default=None)
     parser.add_argument("--keep-database", action="store_true")
     parser.add_argument("--reuse", action="store_true", help="the database is loaded already")
     parser.add_argument("--export-dir", default="", help="kept when given")
     parser.add_argument("--markdown", action="store_true")
     args = parser.parse_args(argv)
+    args.sqlite_file = None  # bench_database asks; this bench runs on PostgreSQL only
 
     workdir = Path(tempfile.mkdtemp(prefix="tg-pipeline-"))
     export_dir = Path(args.export_dir) if args.export_dir else workdir / "export"
@@ -334,7 +315,7 @@ def main(argv: list[str] | None = None) -> int:
 def run_pipeline(args: argparse.Namespace, workdir: Path, export_dir: Path) -> list[Step]:
     steps: list[Step] = []
     log = print
-    with database(args) as url:
+    with bench_database(args, "postgresql", workdir) as url:
         env = {
             **os.environ,
             "TASTEGRAPH_MODE": "dev",

@@ -1067,7 +1067,7 @@ def print_charts(label: str, results: list[Timed], markdown: bool) -> None:
 
 
 @contextlib.contextmanager
-def _database(args: argparse.Namespace, backend: str, workdir: Path) -> Iterator[str]:
+def bench_database(args: argparse.Namespace, backend: str, workdir: Path) -> Iterator[str]:
     """Where the community goes: a throwaway database, or the one ``--database`` (PostgreSQL)
     or ``--sqlite-file`` names, emptied first unless ``--reuse`` and dropped afterwards unless
     ``--keep-database``."""
@@ -1144,7 +1144,7 @@ def run_backend(args: argparse.Namespace, backend: str, workdir: Path, now: int)
         f"{len(community.play_at):,} plays generated in {time.perf_counter() - started:.0f} s",
         flush=True,
     )
-    with _database(args, backend, workdir) as url:
+    with bench_database(args, backend, workdir) as url:
         loaded = _loaded_plays(url) if args.reuse else 0
         if loaded:
             if loaded != plays:

@@ -202,6 +202,13 @@ def _with_roots(plays: Any) -> Select[Any]:
     )
 
 
+def _people_rows(people: IdSet) -> Any:
+    """The people as rows of a derived table (``people.user_id``), for a lateral join that reads
+    each person's plays from their own index range on PostgreSQL."""
+    unnested = func.unnest(people.array()).table_valued(column("user_id", BigInteger))
+    return unnested.render_derived("people")
+
+
 def _play_columns() -> Select[Any]:
     columns: list[Any] = [
         Play.id,
@@ -407,8 +414,7 @@ class FeedService:
         if self.session.get_bind().dialect.name != "postgresql":
             plain = _play_columns().where(players.has(Play.user_id), *window)
             return plain.order_by(*order).limit(size) if size is not None else plain
-        unnested = func.unnest(players.array()).table_valued(column("user_id", BigInteger))
-        people = unnested.render_derived("people")
+        people = _people_rows(players)
         theirs = _play_columns().where(Play.user_id == people.c.user_id, *window)
         if size is not None:
             theirs = theirs.order_by(*order).limit(size)
@@ -469,8 +475,7 @@ class FeedService:
         if self.session.get_bind().dialect.name == "postgresql":
             # Each person's first play from their own index range (a lateral join): joined
             # back by time instead, the planner hashes every partition of the log.
-            unnested = func.unnest(people.array()).table_valued(column("user_id", BigInteger))
-            who = unnested.render_derived("people")
+            who = _people_rows(people)
             theirs = (
                 _play_columns()
                 .where(Play.user_id == who.c.user_id, Play.played_at >= before)
