@@ -41,21 +41,24 @@ import json
 import os
 import random
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import BIN, cli, format_table, percentile, tastegraph_server
+from social_bench import tokens_for
 from stats_bench import bench_database, load, make_community
 
 ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -94,18 +97,37 @@ class Step:
     result: str
 
 
-def run_measured(step: str, runner: str, argv: list[str], env: dict[str, str]) -> Step:
-    """Run a command, sampling its process tree's memory; fail loudly with its output."""
+def run_measured(
+    step: str, runner: str, argv: list[str], env: dict[str, str], timeout: float = 0
+) -> Step:
+    """Run a command, sampling its process tree's memory; fail loudly with its output. With
+    ``timeout``, a run still going after that many seconds is stopped (its whole process
+    group, the Spark JVM included) and reported as unfinished: a lower bound, not a time."""
     peak = 0
+    stopped = False
     started = time.perf_counter()
     with tempfile.TemporaryFile() as out:
-        proc = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            argv, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
         while proc.poll() is None:
             peak = max(peak, _tree_rss_bytes(proc.pid))
+            if timeout and time.perf_counter() - started > timeout:
+                stopped = True
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGTERM)
+                try:
+                    proc.wait(30)
+                except subprocess.TimeoutExpired:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait()
+                break
             time.sleep(0.2)
         seconds = time.perf_counter() - started
         out.seek(0)
         text = out.read().decode(errors="replace")
+    if stopped:
+        return Step(step, runner, seconds, peak, f"NOT FINISHED: stopped after {timeout:.0f} s")
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(argv)} failed ({proc.returncode}):\n{text[-4000:]}")
     lines = [line for line in text.strip().splitlines() if line.strip()]
@@ -235,17 +257,56 @@ def ingest_over_http(env: dict[str, str], workdir: Path, plays: int, clients: in
     )
 
 
-def serve_results(env: dict[str, str], workdir: Path, users: int, requests: int) -> list[Step]:
-    """Time what the jobs produced, as clients read it."""
+def serve_results(env: dict[str, str], workdir: Path, url: str, requests: int) -> list[Step]:
+    """Time what the jobs produced, as clients read it: site-wide and country charts (the
+    charts job's rollups), people's own recommendations (each with their own token) and
+    similar items (the recs job's version)."""
     rng = random.Random(7)
-    paths: dict[str, list[str]] = {
+    engine = sa.create_engine(url)
+    with engine.connect() as connection:
+        people = [
+            (int(row[0]), str(row[1]))
+            for row in connection.exec_driver_sql(
+                "SELECT id, name FROM users WHERE name LIKE 'u%%' ORDER BY id"
+            )
+        ]
+        countries = [
+            str(row[0])
+            for row in connection.exec_driver_sql(
+                "SELECT country FROM users WHERE country IS NOT NULL GROUP BY country "
+                "ORDER BY count(*) DESC LIMIT 8"
+            )
+        ]
+        tracks = [
+            int(row[0])
+            for row in connection.exec_driver_sql(
+                "SELECT item_id FROM plays GROUP BY item_id ORDER BY count(*) DESC LIMIT 2000"
+            )
+        ]
+    engine.dispose()
+    picked = rng.sample(people, min(requests, len(people)))
+    tokens = tokens_for(url, [user_id for user_id, _ in picked])
+    levels = ["artist", "track", "album"]
+    periods = ["7day", "1month", "12month", "overall"]
+    paths: dict[str, list[tuple[str, str | None]]] = {
         "site chart": [
-            f"/api/v1/charts/{rng.choice(['artist', 'track', 'album'])}?period=12month&limit=50"
+            (f"/api/v1/charts/{rng.choice(levels)}?period={rng.choice(periods)}&limit=50", None)
+            for _ in range(requests)
+        ],
+        "country chart": [
+            (
+                f"/api/v1/charts/{rng.choice(levels)}?period={rng.choice(periods)}&limit=50"
+                f"&country={rng.choice(countries)}",
+                None,
+            )
             for _ in range(requests)
         ],
         "recommendations": [
-            f"/api/v1/users/u{rng.randrange(users):06d}/recommendations?kind=track&limit=20"
-            for _ in range(requests)
+            (f"/api/v1/users/{name}/recommendations?kind=track&limit=20", tokens.get(user_id))
+            for user_id, name in picked
+        ],
+        "similar items": [
+            (f"/api/v1/items/{rng.choice(tracks)}/similar?limit=20", None) for _ in range(requests)
         ],
     }
     steps: list[Step] = []
@@ -254,9 +315,10 @@ def serve_results(env: dict[str, str], workdir: Path, users: int, requests: int)
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
             latencies: list[float] = []
             statuses: dict[int, int] = {}
-            for path in wanted:
+            for path, token in wanted:
+                headers = {"Authorization": f"Bearer {token}"} if token else {}
                 began = time.perf_counter()
-                conn.request("GET", path)
+                conn.request("GET", path, headers=headers)
                 response = conn.getresponse()
                 response.read()
                 latencies.append(time.perf_counter() - began)
@@ -297,8 +359,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep-database", action="store_true")
     parser.add_argument("--reuse", action="store_true", help="the database is loaded already")
     parser.add_argument("--export-dir", default="", help="kept when given")
+    parser.add_argument(
+        "--no-export", action="store_true", help="use the Parquet export in --export-dir as is"
+    )
+    parser.add_argument("--no-serve", action="store_true", help="skip the served-results step")
+    parser.add_argument(
+        "--job-timeout", type=float, default=0, help="stop a job after this many seconds"
+    )
+    parser.add_argument(
+        "--results", default="", help="append each step to this JSON-lines file as it ends"
+    )
     parser.add_argument("--markdown", action="store_true")
     args = parser.parse_args(argv)
+    if args.no_export and not args.export_dir:
+        parser.error("--no-export needs --export-dir")
     args.sqlite_file = None  # bench_database asks; this bench runs on PostgreSQL only
 
     workdir = Path(tempfile.mkdtemp(prefix="tg-pipeline-"))
@@ -312,8 +386,34 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+class Steps(list[Step]):
+    """The steps so far; each one is printed, and written to ``results`` when given, as it
+    ends, so a long run that is stopped keeps what it measured."""
+
+    def __init__(self, results: str, scale: str) -> None:
+        super().__init__()
+        self.results = Path(results) if results else None
+        self.scale = scale
+
+    def append(self, step: Step) -> None:
+        super().append(step)
+        print(
+            f"  {step.step} [{step.runner}]: {step.seconds:,.1f} s, "
+            f"peak {step.peak_bytes / 2**20:,.0f} MiB; {step.result}",
+            flush=True,
+        )
+        if self.results is not None:
+            with self.results.open("a") as out:
+                record = {"scale": self.scale, "at": datetime.now(UTC).isoformat(), **asdict(step)}
+                out.write(json.dumps(record) + "\n")
+
+    def extend(self, steps: Any) -> None:
+        for step in steps:
+            self.append(step)
+
+
 def run_pipeline(args: argparse.Namespace, workdir: Path, export_dir: Path) -> list[Step]:
-    steps: list[Step] = []
+    steps = Steps(args.results, f"{args.users} users, {args.plays} plays")
     log = print
     with bench_database(args, "postgresql", workdir) as url:
         env = {
@@ -336,18 +436,17 @@ def run_pipeline(args: argparse.Namespace, workdir: Path, export_dir: Path) -> l
             prepare_audiences(url, env, args.segments, args.seed)
         if args.ingest_plays:
             steps.append(ingest_over_http(env, workdir, args.ingest_plays, args.ingest_clients))
-            log(f"  {steps[-1].result}")
-        if export_dir.exists():
-            shutil.rmtree(export_dir)
-        steps.append(
-            run_measured(
-                "export parquet",
-                "pyarrow",
-                [str(BIN / "tastegraph"), "export", "parquet", str(export_dir)],
-                env,
+        if not args.no_export:
+            if export_dir.exists():
+                shutil.rmtree(export_dir)
+            steps.append(
+                run_measured(
+                    "export parquet",
+                    "pyarrow",
+                    [str(BIN / "tastegraph"), "export", "parquet", str(export_dir)],
+                    env,
+                )
             )
-        )
-        log(f"  export: {steps[-1].seconds:.0f} s")
         jobs = [j for j in args.jobs.split(",") if j] or batch_jobs(env)
         for job in jobs:
             for runner in [r for r in args.runners.split(",") if r]:
@@ -363,9 +462,9 @@ def run_pipeline(args: argparse.Namespace, workdir: Path, export_dir: Path) -> l
                     str(export_dir),
                     *options,
                 ]
-                steps.append(run_measured(f"job {job}", runner, argv_, env))
-                log(f"  {job} ({runner}): {steps[-1].seconds:.0f} s")
-        steps.extend(serve_results(env, workdir, args.users, args.requests))
+                steps.append(run_measured(f"job {job}", runner, argv_, env, args.job_timeout))
+        if not args.no_serve:
+            steps.extend(serve_results(env, workdir, url, args.requests))
     return steps
 
 
