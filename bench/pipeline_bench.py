@@ -48,7 +48,7 @@ import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -95,6 +95,9 @@ class Step:
     seconds: float
     peak_bytes: int
     result: str
+    load: float = 0.0
+    """The machine's mean 1-minute load average during the step (2 cores here): steps run
+    side by side, or beside other work, say so here."""
 
 
 def run_measured(
@@ -104,6 +107,7 @@ def run_measured(
     ``timeout``, a run still going after that many seconds is stopped (its whole process
     group, the Spark JVM included) and reported as unfinished: a lower bound, not a time."""
     peak = 0
+    loads: list[float] = []
     stopped = False
     started = time.perf_counter()
     with tempfile.TemporaryFile() as out:
@@ -112,6 +116,7 @@ def run_measured(
         )
         while proc.poll() is None:
             peak = max(peak, _tree_rss_bytes(proc.pid))
+            loads.append(os.getloadavg()[0])
             if timeout and time.perf_counter() - started > timeout:
                 stopped = True
                 with contextlib.suppress(ProcessLookupError):
@@ -127,11 +132,16 @@ def run_measured(
         out.seek(0)
         text = out.read().decode(errors="replace")
     if stopped:
-        return Step(step, runner, seconds, peak, f"NOT FINISHED: stopped after {timeout:.0f} s")
+        result = f"NOT FINISHED: stopped after {timeout:.0f} s"
+        return Step(step, runner, seconds, peak, result, _mean(loads))
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(argv)} failed ({proc.returncode}):\n{text[-4000:]}")
     lines = [line for line in text.strip().splitlines() if line.strip()]
-    return Step(step, runner, seconds, peak, lines[-1][:90] if lines else "")
+    return Step(step, runner, seconds, peak, lines[-1][:90] if lines else "", _mean(loads))
+
+
+def _mean(values: list[float]) -> float:
+    return sum(values) / len(values) if values else os.getloadavg()[0]
 
 
 # -- the steps ----------------------------------------------------------------------------------
@@ -369,6 +379,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--results", default="", help="append each step to this JSON-lines file as it ends"
     )
+    parser.add_argument(
+        "--data-dir", default="", help="the servers' and jobs' data folder (recs versions); kept"
+    )
     parser.add_argument("--markdown", action="store_true")
     args = parser.parse_args(argv)
     if args.no_export and not args.export_dir:
@@ -396,10 +409,12 @@ class Steps(list[Step]):
         self.scale = scale
 
     def append(self, step: Step) -> None:
+        if not step.load:  # a step timed in this process: the load average as it ends
+            step = replace(step, load=os.getloadavg()[0])
         super().append(step)
         print(
             f"  {step.step} [{step.runner}]: {step.seconds:,.1f} s, "
-            f"peak {step.peak_bytes / 2**20:,.0f} MiB; {step.result}",
+            f"peak {step.peak_bytes / 2**20:,.0f} MiB, load {step.load:.1f}; {step.result}",
             flush=True,
         )
         if self.results is not None:
@@ -420,7 +435,7 @@ def run_pipeline(args: argparse.Namespace, workdir: Path, export_dir: Path) -> l
             **os.environ,
             "TASTEGRAPH_MODE": "dev",
             "TASTEGRAPH_DATABASE_URL": url,
-            "TASTEGRAPH_DATA_DIR": str(workdir / "data"),
+            "TASTEGRAPH_DATA_DIR": args.data_dir or str(workdir / "data"),
             "TASTEGRAPH_STATS_FOLD_SECONDS": "1",
             "OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS", "1"),
         }
@@ -477,15 +492,16 @@ def print_steps(args: argparse.Namespace, steps: list[Step]) -> None:
             s.runner,
             f"{s.seconds:,.1f}",
             f"{s.peak_bytes / 2**20:,.0f}" if s.peak_bytes else "",
+            f"{s.load:.1f}" if s.load else "",
             s.result,
         )
         for s in steps
     ]
     print(f"\n{args.users:,} users, {args.plays:,} plays; load average {os.getloadavg()[0]:.1f}")
     for line in format_table(
-        ("step", "runner", "seconds", "peak MiB", "result"),
+        ("step", "runner", "seconds", "peak MiB", "load", "result"),
         rows,
-        "<<>><",
+        "<<>>><",
         markdown=args.markdown,
     ):
         print(line)
