@@ -139,3 +139,95 @@ def test_export_layout(
     assert_clean_exit(fresh, 0)
     assert "5 plays" in fresh.stdout
     assert _read(tmp_path / "second" / "plays").num_rows == 5
+
+
+def _month_files(target: Path) -> dict[str, int]:
+    """Each month's file and when it was last written (ns)."""
+    return {
+        p.parent.relative_to(target / "plays").as_posix(): p.stat().st_mtime_ns
+        for p in target.glob("plays/*/*/part-00000.parquet")
+    }
+
+
+def _plays_of(target: Path) -> list[tuple[int, int, int]]:
+    rows = _read(target / "plays").sort_by("id").to_pylist()
+    return [(r["id"], r["user_id"], r["item_id"]) for r in rows]
+
+
+def test_update_writes_only_the_months_that_changed(
+    client: TestClient,
+    runtime: Runtime,
+    alice: Account,
+    admin: Account,
+    database_url: str,
+    tmp_path: Path,
+) -> None:
+    """A new play in an old month, a new month, a merge that moves plays of one month and a
+    deletion that empties another: the update writes exactly those months, keeps the rest
+    untouched, and ends equal to a fresh export."""
+    when_items = [
+        ("2025-01-10T10:00:00Z", track("Halo", "Beyoncé")),
+        ("2025-02-10T10:00:00Z", track("Halo", "Beyonce Knowles")),
+        ("2025-03-10T10:00:00Z", track("Secret", "Beyoncé")),
+        ("2025-04-10T10:00:00Z", track("Crazy", "Beyoncé")),
+        ("2025-05-10T10:00:00Z", track("Irreplaceable", "Beyoncé")),
+    ]
+    for when, item in when_items:
+        response = client.post("/api/v1/plays", json=play(when, item), headers=alice.headers)
+        assert response.status_code in (200, 201), response.text
+    from tastegraph.portability import parquet
+
+    target = tmp_path / "export"
+    first = parquet.export_parquet(runtime.db, target)
+    assert first["written_months"] == ["2025-01", "2025-02", "2025-03", "2025-04", "2025-05"]
+    assert first["months"]["2025-03"]["plays"] == 1
+    (target / "consent").mkdir()  # a job's side table, derived from this export
+    before = _month_files(target)
+
+    back_dated = client.post(
+        "/api/v1/plays",
+        json=play("2025-01-20T10:00:00Z", track("Halo", "Beyoncé")),
+        headers=alice.headers,
+    )
+    assert back_dated.status_code in (200, 201), back_dated.text
+    newest = client.post(
+        "/api/v1/plays",
+        json=play("2025-06-01T10:00:00Z", track("Halo", "Beyoncé")),
+        headers=alice.headers,
+    )
+    assert newest.status_code in (200, 201), newest.text
+    with runtime.db.unit_of_work() as session:
+        halos = list(session.scalars(select(Item.id).where(Item.title == "Halo").order_by(Item.id)))
+        crazy = session.execute(
+            select(Play.id, Play.played_at)
+            .join(Item, Item.id == Play.item_id)
+            .where(Item.title == "Crazy")
+        ).one()
+    merged = client.post(
+        f"/api/v1/items/{halos[1]}/merge", json={"into": halos[0]}, headers=admin.headers
+    )
+    assert merged.status_code == 200, merged.text
+    deleted = client.delete(f"/api/v1/plays/{crazy.id}", headers=alice.headers)
+    assert deleted.status_code in (200, 204), deleted.text
+
+    env = dev_env(database_url)
+    result = invoke(["export", "parquet", str(target), "--update"], env)
+    assert_clean_exit(result, 0)
+    assert "3 of 5 months written" in result.stdout
+    manifest = json.loads((target / "_manifest.json").read_text())
+    # January gained a play, February's play moved to the item it was merged into, June is
+    # new; April lost its only play; March and May are untouched.
+    assert manifest["written_months"] == ["2025-01", "2025-02", "2025-06"]
+    assert sorted(manifest["months"]) == ["2025-01", "2025-02", "2025-03", "2025-05", "2025-06"]
+    after = _month_files(target)
+    assert "year=2025/month=4" not in after
+    for kept in ("year=2025/month=3", "year=2025/month=5"):
+        assert after[kept] == before[kept]
+    assert not (target / "consent").exists()
+    assert manifest["tables"]["plays"] == 6
+
+    fresh = tmp_path / "fresh"
+    whole = parquet.export_parquet(runtime.db, fresh)
+    assert _plays_of(target) == _plays_of(fresh)
+    assert whole["months"] == manifest["months"]
+    assert whole["tables"] == manifest["tables"]

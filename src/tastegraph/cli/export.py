@@ -112,12 +112,21 @@ def parquet(
     target: Annotated[
         Path, typer.Argument(file_okay=False, help="A new or empty directory to write into.")
     ],
+    update: Annotated[
+        bool,
+        typer.Option(
+            "--update",
+            help="Refresh the export already in DIR: only the months of plays that changed "
+            "since are written again (the small tables always are).",
+        ),
+    ] = False,
 ) -> None:
     """Export the play log, catalogue, users (without anything secret), feedback and segment
     members as Parquet, for `tastegraph batch run` and Spark jobs (layout in docs/batch.md).
 
     Streams in batches, so memory stays flat on any log; the manifest (`_manifest.json`) is
-    written last.
+    written last. With --update, a month of plays whose fingerprint (count, highest id, sums
+    of item and user ids) is unchanged is kept as it is.
     """
     from tastegraph.portability.parquet import ExportDirectoryNotEmpty, export_parquet
 
@@ -127,10 +136,15 @@ def parquet(
     with runtime() as rt:
         started = time.perf_counter()
         try:
-            manifest = export_parquet(rt.db, target, progress=progress)
+            manifest = export_parquet(rt.db, target, update=update, progress=progress)
         except ExportDirectoryNotEmpty:
-            fail("Cannot write the export", f"{target} is not empty", code=2)
+            fail(
+                "Cannot write the export",
+                f"{target} is not empty (--update refreshes an export there)",
+                code=2,
+            )
         except OSError as exc:
             fail("Cannot write the export", f"{exc.filename or target}: {exc.strerror or exc}")
     tables = ", ".join(f"{rows} {name}" for name, rows in manifest["tables"].items())
-    typer.echo(f"exported {tables} to {target} in {time.perf_counter() - started:.1f} s")
+    months = f"{len(manifest['written_months'])} of {len(manifest['months'])} months written"
+    typer.echo(f"exported {tables} to {target} ({months}) in {time.perf_counter() - started:.1f} s")

@@ -36,8 +36,21 @@ match -> competition) and ``item_credits`` (main artists, home and away teams).
 
 ``_manifest.json`` holds ``format`` ("tastegraph-parquet"), ``layout`` (1),
 ``exported_at`` (ISO 8601, UTC), ``schema_version`` (the database's alembic revision),
-``plays_through`` (every play with an id up to it is in the export, and no later one) and
-``tables`` (rows per table). The export reads one snapshot of the database.
+``plays_through`` (every play with an id up to it is in the export, and no later one),
+``tables`` (rows per table), ``months`` (per UTC month "YYYY-MM" of the play log, its
+fingerprint: plays, highest id, and the sums of item and user ids) and ``written_months``
+(the months this run wrote). The export reads one snapshot of the database.
+
+**Updating an export** (``update=True``, ``--update``): the plays are written month by month,
+and a month whose fingerprint equals the one in the earlier manifest is kept as it is. New
+plays always get higher ids (so a month that gains plays gains a higher ``max_id``, however
+old the month), a deletion lowers the count, and a catalogue merge, which moves plays to
+another item, changes the sum of item ids; so the months a fingerprint leaves alone are the
+months nothing touched. The fingerprints cost one pass over the log's indexes and columns
+(a ``GROUP BY`` month), not a write of it. The small tables are always written in full.
+Anything else in the directory (a job's side tables) is dropped, since it was derived from
+the old export; the manifest is removed first and written last, so a job never reads a
+half-updated export.
 """
 
 from __future__ import annotations
@@ -51,9 +64,8 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from tastegraph.accounts.models import User
@@ -63,6 +75,7 @@ from tastegraph.ingest.models import Feedback, Play
 from tastegraph.migrations import current_revision
 from tastegraph.stats.rollups import committed_top
 from tastegraph.storage.database import Database
+from tastegraph.storage.dialect import utc_month
 
 FORMAT = "tastegraph-parquet"
 LAYOUT = 1
@@ -82,7 +95,7 @@ class TableSpec:
     """The rows, given the last play id of the snapshot."""
 
 
-def _plays(top: int) -> Rows:
+def _plays(top: int, start: datetime, end: datetime) -> Rows:
     return (
         select(
             Play.id,
@@ -94,9 +107,51 @@ def _plays(top: int) -> Rows:
             Play.progress,
             Play.source,
         )
-        .where(Play.id <= top)
+        .where(Play.id <= top, Play.played_at >= start, Play.played_at < end)
         .order_by(Play.id)
     )
+
+
+Month = tuple[int, int]
+"""(year, month), UTC."""
+
+
+def _month_name(month: Month) -> str:
+    return f"{month[0]:04d}-{month[1]:02d}"
+
+
+def _month_span(month: Month) -> tuple[datetime, datetime]:
+    year, number = month
+    after = (year + 1, 1) if number == 12 else (year, number + 1)
+    return datetime(year, number, 1, tzinfo=UTC), datetime(*after, 1, tzinfo=UTC)
+
+
+def _fingerprints(session: Session, top: int) -> dict[str, dict[str, int]]:
+    """Per UTC month of the log (up to ``top``): plays, highest id, sums of item and user
+    ids; what tells an update which months changed (module doc)."""
+    month = utc_month(Play.played_at)
+    stmt = (
+        select(
+            month,
+            func.count(),
+            func.max(Play.id),
+            func.sum(Play.item_id),
+            func.sum(Play.user_id),
+        )
+        .where(Play.id <= top)
+        .group_by(month)
+    )
+    out: dict[str, dict[str, int]] = {}
+    for number, plays, max_id, item_sum, user_sum in session.execute(stmt):
+        year, index = divmod(int(number), 12)
+        name = _month_name((1970 + year, index + 1))
+        out[name] = {
+            "plays": int(plays),
+            "max_id": int(max_id),
+            "item_sum": int(item_sum),
+            "user_sum": int(user_sum),
+        }
+    return out
 
 
 def _items(_top: int) -> Rows:
@@ -146,21 +201,18 @@ def _members(_top: int) -> Rows:
     )
 
 
-PLAYS = TableSpec(
-    "plays",
-    pa.schema(
-        [
-            ("id", pa.int64()),
-            ("user_id", pa.int64()),
-            ("item_id", pa.int64()),
-            ("played_at", _TS),
-            ("tz_offset_minutes", pa.int16()),
-            ("duration_played", pa.int32()),
-            ("progress", pa.float64()),
-            ("source", pa.string()),
-        ]
-    ),
-    _plays,
+PLAYS_NAME = "plays"
+PLAYS_SCHEMA = pa.schema(
+    [
+        ("id", pa.int64()),
+        ("user_id", pa.int64()),
+        ("item_id", pa.int64()),
+        ("played_at", _TS),
+        ("tz_offset_minutes", pa.int16()),
+        ("duration_played", pa.int32()),
+        ("progress", pa.float64()),
+        ("source", pa.string()),
+    ]
 )
 TABLES: tuple[TableSpec, ...] = (
     TableSpec(
@@ -231,27 +283,44 @@ TABLES: tuple[TableSpec, ...] = (
 
 
 class ExportDirectoryNotEmpty(ValueError):
-    """The target directory holds files already (an export is never written over another)."""
+    """The target directory holds files already (an export is never written over another;
+    ``update`` refreshes one in place)."""
 
 
 def export_parquet(
     database: Database,
     target: Path,
     *,
+    update: bool = False,
     batch_rows: int = BATCH_ROWS,
     progress: Callable[[str, int], None] | None = None,
 ) -> dict[str, Any]:
-    """Write the export into ``target`` (missing or empty); returns the manifest."""
+    """Write the export into ``target`` (missing or empty; with ``update``, an earlier
+    export there is refreshed: only the months that changed are written again); returns
+    the manifest."""
+    earlier: dict[str, dict[str, int]] = {}
     if target.exists() and any(target.iterdir()):
-        raise ExportDirectoryNotEmpty(str(target))
-    target.mkdir(parents=True, exist_ok=True)
+        if not update:
+            raise ExportDirectoryNotEmpty(str(target))
+        earlier = _earlier_months(target)
+        (target / MANIFEST).unlink(missing_ok=True)  # incomplete from here until written
+        for child in target.iterdir():  # what is not the export's own was derived from it
+            if child.name != PLAYS_NAME or not earlier:
+                _remove(child)
+    (target / PLAYS_NAME).mkdir(parents=True, exist_ok=True)
     # Every play up to ``top`` has committed, so the snapshot below holds all of them.
     top = committed_top(database)
     counts: dict[str, int] = {}
     try:
         with database.unit_of_work() as session:
             _snapshot(session)
-            counts[PLAYS.name] = _write_plays(session, target, top, batch_rows, progress)
+            months = _fingerprints(session, top)
+            months = dict(sorted(months.items()))
+            written = [m for m, print_ in months.items() if earlier.get(m) != print_]
+            for name in set(earlier) - set(months):  # every play of the month is gone
+                _remove(_month_folder(target, name))
+            counts[PLAYS_NAME] = sum(m["plays"] for m in months.values())
+            _write_plays(session, target, top, written, batch_rows, progress)
             for spec in TABLES:
                 counts[spec.name] = _write_table(session, target, spec, top, batch_rows)
                 if progress is not None:
@@ -263,17 +332,42 @@ def export_parquet(
             "schema_version": current_revision(database.engine),
             "plays_through": top,
             "tables": counts,
+            "months": months,
+            "written_months": written,
         }
         (target / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     except BaseException:
-        # Never leave a half-written export that a job could mistake for a whole one.
+        # Never leave a half-written export that a job could mistake for a whole one (an
+        # update starts from scratch next time: no manifest, no fingerprints).
         for child in target.iterdir():
-            if child.is_dir():
-                shutil.rmtree(child)
-            else:
-                child.unlink()
+            _remove(child)
         raise
     return manifest
+
+
+def _earlier_months(target: Path) -> dict[str, dict[str, int]]:
+    """The month fingerprints of the export in ``target``; none (write every month) when it
+    is incomplete, of another layout, or older than fingerprints."""
+    try:
+        manifest = read_manifest(target)
+    except (OSError, ValueError):
+        return {}
+    if manifest.get("format") != FORMAT or manifest.get("layout") != LAYOUT:
+        return {}
+    months = manifest.get("months")
+    return dict(months) if isinstance(months, dict) else {}
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path)
+    elif path.exists():
+        path.unlink()
+
+
+def _month_folder(target: Path, name: str) -> Path:
+    year, month = (int(part) for part in name.split("-"))
+    return target / PLAYS_NAME / f"year={year}" / f"month={month}"
 
 
 def read_manifest(target: Path) -> dict[str, Any]:
@@ -326,33 +420,27 @@ def _write_plays(
     session: Session,
     target: Path,
     top: int,
+    months: Sequence[str],
     batch_rows: int,
     progress: Callable[[str, int], None] | None,
-) -> int:
-    """Plays into one file per UTC month; a month's file gets a row group per batch."""
-    folder = target / PLAYS.name
-    folder.mkdir()
-    writers: dict[tuple[int, int], pq.ParquetWriter] = {}
+) -> None:
+    """Each of ``months`` into its own file (a row group per batch), written beside the old
+    one and moved over it; one query per month, which PostgreSQL reads from that month's
+    partition alone."""
     rows = 0
-    try:
-        for batch in _batches(session, PLAYS.query(top), batch_rows):
-            table = _to_table(batch, PLAYS.schema)
-            played = table.column("played_at")
-            key = pc.add(pc.multiply(pc.year(played), 100), pc.month(played))
-            for month_key in pc.unique(key).to_pylist():
-                year, month = divmod(int(month_key), 100)
-                part = table.filter(pc.equal(key, month_key))
-                writer = writers.get((year, month))
-                if writer is None:
-                    where = folder / f"year={year}" / f"month={month}"
-                    where.mkdir(parents=True)
-                    writer = pq.ParquetWriter(where / "part-00000.parquet", PLAYS.schema)
-                    writers[year, month] = writer
-                writer.write_table(part)
-            rows += len(batch)
-            if progress is not None:
-                progress(PLAYS.name, rows)
-    finally:
-        for writer in writers.values():
-            writer.close()
-    return rows
+    for name in sorted(months):
+        folder = _month_folder(target, name)
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        fresh = folder.with_name(folder.name + ".new")
+        _remove(fresh)
+        fresh.mkdir()
+        year, month = (int(part) for part in name.split("-"))
+        start, end = _month_span((year, month))
+        with pq.ParquetWriter(fresh / "part-00000.parquet", PLAYS_SCHEMA) as writer:
+            for batch in _batches(session, _plays(top, start, end), batch_rows):
+                writer.write_table(_to_table(batch, PLAYS_SCHEMA))
+                rows += len(batch)
+                if progress is not None:
+                    progress(PLAYS_NAME, rows)
+        _remove(folder)
+        fresh.rename(folder)
