@@ -7,20 +7,28 @@ A script, not a test. On PostgreSQL it
    people; ``--plays``, default 20M plays over three years) and **bulk-loads** it (``COPY``,
    the play indexes built afterwards), then gives 60% of the people advertising consent and a
    birth year (what the audience segments need) and creates ``--segments`` rule segments;
-2. **ingests through the write path**: ``--ingest-plays`` more plays posted in batches of 500
+2. **backfills the charts** (the ``charts`` job with the local runner, when it is asked for:
+   the rebuild an operator runs after a bulk import; a server's folder would otherwise count
+   the imported log 100,000 plays at a time), then
+   **ingests through the write path**: ``--ingest-plays`` more plays posted in batches of 500
    to the native API (``POST /api/v1/plays/batch``) of a real ``tastegraph serve`` by
    ``--ingest-clients`` concurrent clients, and reports plays per second (the bulk load
    stands in for history that already exists; this is the rate new plays enter at);
-3. **exports** the play log and the catalogue to Parquet (``tastegraph export parquet``);
+3. **exports** the play log and the catalogue to Parquet (``tastegraph export parquet``), then
+   posts ``--update-plays`` more plays (the last month's) and times ``export parquet
+   --update``, which writes again only the months that changed;
 4. **runs each batch job** (``tastegraph batch run JOB``, every job ``tastegraph batch list``
    shows, or ``--jobs``) with each runner (``--runners``, default ``local,spark``), one process
    per run, timing it and sampling the resident memory of the process and its children (the
    Spark JVM included; PostgreSQL's own memory is not counted) every 0.2 s;
-5. **serves** the results: a real ``tastegraph serve`` answers a site-wide chart, a country
-   chart, recommendations and similar items for random people and items, and the segment list,
-   timed over HTTP.
+5. **serves** the results: a real ``tastegraph serve`` answers site-wide and country charts,
+   people's own recommendations and similar items, timed over HTTP.
 
-It prints one table: step, runner, seconds, peak memory, and what the step produced.
+It prints one table: step, runner, seconds, peak memory, the machine's load average during the
+step, and what the step produced; ``--results FILE`` appends each step to a JSON-lines file as
+it ends, so a long run can be taken in phases (``--reuse``, ``--no-export``, ``--no-serve``,
+``--jobs``, ``--runners``) and a stopped one keeps what it measured. ``--job-timeout`` stops a
+job that runs longer and reports the time as a lower bound.
 
 Usage::
 
@@ -374,6 +382,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--no-serve", action="store_true", help="skip the served-results step")
     parser.add_argument(
+        "--update-plays",
+        type=int,
+        default=5000,
+        help="after the export, post this many new plays and time `export parquet --update`",
+    )
+    parser.add_argument(
         "--job-timeout", type=float, default=0, help="stop a job after this many seconds"
     )
     parser.add_argument(
@@ -469,6 +483,10 @@ def run_pipeline(args: argparse.Namespace, workdir: Path, export_dir: Path) -> l
                     env,
                 )
             )
+            if args.update_plays:
+                steps.append(ingest_over_http(env, workdir, args.update_plays, 1))
+                update = [str(BIN / "tastegraph"), "export", "parquet", str(export_dir), "--update"]
+                steps.append(run_measured("export parquet --update", "pyarrow", update, env))
         for job, runner in runs:
             steps.append(run_job(args, env, export_dir, job, runner))
         if not args.no_serve:
