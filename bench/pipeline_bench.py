@@ -483,10 +483,10 @@ def run_pipeline(args: argparse.Namespace, workdir: Path, export_dir: Path) -> l
                     env,
                 )
             )
-            if args.update_plays:
-                steps.append(ingest_over_http(env, workdir, args.update_plays, 1))
-                update = [str(BIN / "tastegraph"), "export", "parquet", str(export_dir), "--update"]
-                steps.append(run_measured("export parquet --update", "pyarrow", update, env))
+        if args.update_plays:
+            steps.append(ingest_over_http(env, workdir, args.update_plays, 1))
+            update = [str(BIN / "tastegraph"), "export", "parquet", str(export_dir), "--update"]
+            steps.append(run_measured("export parquet --update", "pyarrow", update, env))
         for job, runner in runs:
             steps.append(run_job(args, env, export_dir, job, runner))
         if not args.no_serve:
