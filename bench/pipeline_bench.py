@@ -372,6 +372,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runners", default="local,spark")
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--recs-kinds", default="track", help="the recs job's kinds option")
+    parser.add_argument(
+        "--recs-model",
+        default="als",
+        help="the recs job's model option: both runners train the same model (empty: each "
+        "runner's default)",
+    )
     parser.add_argument("--postgres-url", default=ADMIN_URL)
     parser.add_argument("--database", default=None)
     parser.add_argument("--keep-database", action="store_true")
@@ -511,7 +517,11 @@ def run_job(
 ) -> Step:
     if job == "charts":
         empty_rollups(env["TASTEGRAPH_DATABASE_URL"])
-    options = ["-o", f"kinds={args.recs_kinds}"] if job == "recs" else []
+    options = []
+    if job == "recs":
+        options = ["-o", f"kinds={args.recs_kinds}"]
+        if args.recs_model:
+            options += ["-o", f"model={args.recs_model}"]
     argv = [str(BIN / "tastegraph"), "batch", "run", job, "--runner", runner]
     argv += ["--export", str(export_dir), *options]
     return run_measured(f"job {job}", runner, argv, env, args.job_timeout)
