@@ -399,6 +399,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--results", default="", help="append each step to this JSON-lines file as it ends"
     )
+    parser.add_argument("--spark-driver-memory", default="8g")
     parser.add_argument(
         "--data-dir", default="", help="the servers' and jobs' data folder (recs versions); kept"
     )
@@ -458,6 +459,9 @@ def run_pipeline(args: argparse.Namespace, workdir: Path, export_dir: Path) -> l
             "TASTEGRAPH_DATA_DIR": args.data_dir or str(workdir / "data"),
             "TASTEGRAPH_STATS_FOLD_SECONDS": "1",
             "OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS", "1"),
+            # In local mode the driver is the only executor: every cell of the recs matrix
+            # (12.8M at 20M plays) passes through its heap; Spark's 1g default runs out.
+            "TASTEGRAPH_SPARK_DRIVER_MEMORY": args.spark_driver_memory,
         }
         if not args.reuse:
             started = time.perf_counter()
