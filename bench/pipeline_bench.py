@@ -145,7 +145,7 @@ def run_measured(
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(argv)} failed ({proc.returncode}):\n{text[-4000:]}")
     lines = [line for line in text.strip().splitlines() if line.strip()]
-    return Step(step, runner, seconds, peak, lines[-1][:90] if lines else "", _mean(loads))
+    return Step(step, runner, seconds, peak, lines[-1][:160] if lines else "", _mean(loads))
 
 
 def _mean(values: list[float]) -> float:
@@ -211,11 +211,13 @@ def _post(port: int, path: str, body: bytes, token: str) -> tuple[int, bytes]:
     return response.status, data
 
 
-def ingest_over_http(env: dict[str, str], workdir: Path, plays: int, clients: int) -> Step:
+def ingest_over_http(
+    env: dict[str, str], workdir: Path, plays: int, clients: int, prefix: str = "pipe"
+) -> Step:
     """``plays`` new plays through the native API, in batches of 500 from ``clients`` threads."""
     tokens = []
     for client in range(clients):
-        name = f"pipe{client}_{os.getpid()}"
+        name = f"{prefix}{client}_{os.getpid()}"
         out = cli(env, "users", "create", name, "--password", "bench-password-1", "--json")
         tokens.append(json.loads(out)["token"])
     batch = 500
@@ -471,7 +473,17 @@ def run_pipeline(args: argparse.Namespace, workdir: Path, export_dir: Path) -> l
             steps.append(Step("generate", "numpy", generated, 0, f"{args.plays:,} plays"))
             for label, seconds in timings.items():
                 steps.append(Step(f"bulk load: {label}", "COPY", seconds, 0, ""))
+            first_month = (
+                datetime.fromtimestamp(int(community.play_at.min()), UTC).strftime("%Y-%m")
+                if args.plays
+                else ""
+            )
             del community
+            if first_month:
+                # What an operator runs after importing history into a partitioned log: the
+                # COPY put every play in the default partition; this moves them into months.
+                argv = [str(BIN / "tastegraph"), "db", "partitions", "--from", first_month]
+                steps.append(run_measured("bulk load: monthly partitions", "PostgreSQL", argv, env))
             prepare_audiences(url, env, args.segments, args.seed)
         jobs = [j for j in args.jobs.split(",") if j] or batch_jobs(env)
         runs = [(j, r) for j in jobs for r in args.runners.split(",") if r]
@@ -494,7 +506,7 @@ def run_pipeline(args: argparse.Namespace, workdir: Path, export_dir: Path) -> l
                 )
             )
         if args.update_plays:
-            steps.append(ingest_over_http(env, workdir, args.update_plays, 1))
+            steps.append(ingest_over_http(env, workdir, args.update_plays, 1, "update"))
             update = [str(BIN / "tastegraph"), "export", "parquet", str(export_dir), "--update"]
             steps.append(run_measured("export parquet --update", "pyarrow", update, env))
         for job, runner in runs:
