@@ -15,7 +15,9 @@ item the first and last play. Buckets are numbered as ``stats/models.Grain`` say
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
@@ -29,8 +31,10 @@ from tastegraph.stats.rollups import HEAD_SHARE, SITE, US_PER_DAY, Rollups
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame, SparkSession
 
-LOAD_BATCH = 10_000
-"""Rows per insert when loading the results."""
+LOAD_BATCH = 100_000
+"""Rows per batch (one ``COPY`` on PostgreSQL) when loading the results."""
+RESULTS = "_rollups"
+"""Where in the export the job's result tables are written (and removed once loaded)."""
 _CONTAINERS = (Kind.ALBUM, Kind.SEASON, Kind.COMPETITION)
 _TOPS = (Kind.SHOW, Kind.OUTLET)
 _MIDDLE = {Kind.SEASON: Kind.SHOW, Kind.PROGRAMME: Kind.OUTLET}
@@ -51,14 +55,23 @@ def run_spark(context: JobContext) -> str:
         _same_plays(session, manifest)  # before any work; again in the loading transaction
     cached: list[DataFrame] = []
     frames = rollup_frames(context.spark(), str(export), cached)
+    scratch = export / RESULTS
     try:
+        # The cluster writes the rows as Parquet beside the export; the driver streams them
+        # into the database from there (never a whole table in its memory).
+        for name, frame in frames.items():
+            frame.write.mode("overwrite").parquet(str(scratch / name))
+        for frame in cached:
+            frame.unpersist()
+        cached.clear()
         with context.runtime.db.unit_of_work(write=True) as session:
             _same_plays(session, manifest)
-            tables = {name: _batches(frame) for name, frame in frames.items()}
+            tables = {name: _arrow_batches(scratch / name) for name in frames}
             site, geo = Rollups(session).load_rows(tables, int(manifest["plays_through"]))
     finally:
         for frame in cached:
             frame.unpersist()
+        shutil.rmtree(scratch, ignore_errors=True)
     return (
         f"rollups counted by Spark and loaded: {site} site-wide rows, {geo} country rows "
         f"(plays up to id {manifest['plays_through']})"
@@ -79,16 +92,11 @@ def _same_plays(session: Session, manifest: dict[str, Any]) -> None:
         )
 
 
-def _batches(frame: DataFrame) -> Iterator[list[dict[str, Any]]]:
-    """The rows to the driver a partition at a time, in batches of plain dicts."""
-    batch: list[dict[str, Any]] = []
-    for row in frame.toLocalIterator(prefetchPartitions=True):
-        batch.append(row.asDict())
-        if len(batch) >= LOAD_BATCH:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+def _arrow_batches(folder: Path) -> Iterator[Any]:
+    """The Parquet files Spark wrote, as Arrow record batches, in file order."""
+    import pyarrow.dataset as ds
+
+    yield from ds.dataset(str(folder), format="parquet").to_batches(batch_size=LOAD_BATCH)
 
 
 PLAYS_SCHEMA = "user_id BIGINT, item_id BIGINT, played_at TIMESTAMP, year INT, month INT"
