@@ -167,6 +167,10 @@ def prepare_audiences(url: str, env: dict[str, str], segments: int, seed: int) -
             "source, updated_at) SELECT id, true, true, false, 'bench', now() FROM users "
             "WHERE id %% 5 IN (1, 2, 3) ON CONFLICT DO NOTHING"
         )
+        # The account's flag is what eligibility reads first (audiences/eligibility.py).
+        connection.exec_driver_sql(
+            "UPDATE users SET consent_ad_profiling = true WHERE id %% 5 IN (1, 2, 3)"
+        )
         kinds = [row[0] for row in connection.exec_driver_sql("SELECT DISTINCT kind FROM items")]
         countries = [
             row[0]
