@@ -48,6 +48,7 @@ import http.client
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -70,6 +71,7 @@ from social_bench import tokens_for
 from stats_bench import bench_database, load, make_community
 
 ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+SPARK_LOG = re.compile(r"^\d\d/\d\d/\d\d \d\d:\d\d:\d\d |^[\w.]+(Exception|Error)\b")
 
 
 # -- memory of a process tree -------------------------------------------------------------------
@@ -144,7 +146,13 @@ def run_measured(
         return Step(step, runner, seconds, peak, result, _mean(loads))
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(argv)} failed ({proc.returncode}):\n{text[-4000:]}")
-    lines = [line for line in text.strip().splitlines() if line.strip()]
+    # The command's own last line, not the JVM's log lines after it (Spark logs the tasks it
+    # cancels while stopping).
+    lines = [
+        line
+        for line in text.strip().splitlines()
+        if line.strip() and not SPARK_LOG.match(line) and not line.startswith(("\t", " "))
+    ]
     return Step(step, runner, seconds, peak, lines[-1][:160] if lines else "", _mean(loads))
 
 
