@@ -92,8 +92,8 @@ class PlayLogWatcher(Protocol):
     def recording(self, session: Session) -> None:
         """Plays may be added to the log in this transaction (called before anything else)."""
 
-    def recorded(self, session: Session, play_ids: Sequence[int]) -> None:
-        """These plays were just added to the log."""
+    def recorded(self, session: Session, user_id: int, play_ids: Sequence[int]) -> None:
+        """These plays of one person were just added to the log."""
 
     def removing(self, session: Session, where: Sequence[ColumnElement[bool]]) -> None:
         """The plays matching ``where`` are about to be deleted."""
@@ -228,7 +228,7 @@ class IngestService:
                 self._row(user, cand, source, _local_offset(cand, offsets), created_at)
                 for cand in fresh
             ]
-            inserted = self._insert(model, rows)
+            inserted = self._insert(model, user.id, rows)
             unstored: list[str] = []
             for cand in fresh:
                 stored_id = inserted.get((cand.item_id, cand.played_at))
@@ -285,10 +285,11 @@ class IngestService:
         return kept
 
     def _insert(
-        self, model: type[Play] | type[IncognitoPlay], rows: list[dict[str, Any]]
+        self, model: type[Play] | type[IncognitoPlay], user_id: int, rows: list[dict[str, Any]]
     ) -> dict[tuple[int, datetime], int]:
-        """Insert the rows, skipping duplicates: (item id, played_at) -> id of what was new.
-        The watchers hear of new plays (not of incognito ones)."""
+        """Insert the rows (all of them ``user_id``'s), skipping duplicates: (item id,
+        played_at) -> id of what was new. The watchers hear of new plays (not of incognito
+        ones)."""
         watchers = self.watchers if model is Play else ()
         inserted: dict[tuple[int, datetime], int] = {}
         for start in range(0, len(rows), 1000):
@@ -298,7 +299,7 @@ class IngestService:
                 inserted[(item_id, played_at)] = play_id
         if inserted:
             for watcher in watchers:
-                watcher.recorded(self.session, list(inserted.values()))
+                watcher.recorded(self.session, user_id, list(inserted.values()))
         return inserted
 
     def _end_now_playing(self, user: User, played: set[int]) -> None:

@@ -473,7 +473,7 @@ class Rollups:
         as a rebuild's."""
         _lock(session, _WRITE, shared=True)
 
-    def recorded(self, session: Session, play_ids: Sequence[int]) -> None:
+    def recorded(self, session: Session, user_id: int, play_ids: Sequence[int]) -> None:
         """Plays were added to the log: nothing to do until a fold counts them."""
 
     def removing(self, session: Session, where: Sequence[ColumnElement[bool]]) -> None:
