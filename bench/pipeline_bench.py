@@ -476,6 +476,10 @@ def run_pipeline(args: argparse.Namespace, workdir: Path, export_dir: Path) -> l
             # In local mode the driver is the only executor: every cell of the recs matrix
             # (12.8M at 20M plays) passes through its heap; Spark's 1g default runs out.
             "TASTEGRAPH_SPARK_DRIVER_MEMORY": args.spark_driver_memory,
+            # The segments are the batch job measured here; the servers' own refresher would
+            # evaluate every rule over the whole log beside the steps being timed (minutes a
+            # rule at 20M plays).
+            "TASTEGRAPH_AUDIENCE_REFRESH_SECONDS": "0",
         }
         if not args.reuse:
             started = time.perf_counter()
