@@ -143,34 +143,59 @@ class Server:
 
 @contextmanager
 def serving(env: Mapping[str, str], log: Path, *, startup: float = 30.0) -> Iterator[Server]:
-    """Start ``tastegraph serve`` on a free port, wait for /healthz; always kill it at the end."""
-    port = free_port()
-    with log.open("ab") as sink:
-        process = subprocess.Popen(
-            [*COMMAND, "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=dict(env),
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
-    server = Server(process=process, base_url=f"http://127.0.0.1:{port}", log=log)
-    try:
-        _wait_healthy(server, startup)
-        yield server
-    finally:
-        with suppress(ProcessLookupError):
-            server.kill()
+    """Start ``tastegraph serve`` on a free port, wait for /healthz; always kill it at the end.
+
+    A free port can be taken by another test's server between choosing it and binding it (the
+    tests run in parallel): the server is only taken as up once *its* log says it listens on
+    the port, and a start that lost the port is tried again on another."""
+    for attempt in range(3):
+        port = free_port()
+        with log.open("ab") as sink:
+            process = subprocess.Popen(
+                [*COMMAND, "serve", "--host", "127.0.0.1", "--port", str(port)],
+                env=dict(env),
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
+        server = Server(process=process, base_url=f"http://127.0.0.1:{port}", log=log)
+        try:
+            _wait_healthy(server, startup)
+        except _PortTaken:
+            if attempt == 2:
+                raise
+            continue
+        except BaseException:
+            with suppress(ProcessLookupError):
+                server.kill()
+            raise
+        try:
+            yield server
+        finally:
+            with suppress(ProcessLookupError):
+                server.kill()
+        return
+
+
+class _PortTaken(AssertionError):
+    """The server could not bind its port (another process took it first)."""
 
 
 def _wait_healthy(server: Server, startup: float) -> None:
     deadline = time.monotonic() + startup
+    listening = f"Uvicorn running on {server.base_url}"
     with server.client() as http:
         while True:
             code = server.process.poll()
             if code is not None:
-                raise AssertionError(f"the server exited with {code}:\n{server.output()}")
+                output = server.output()
+                if "address already in use" in output.lower():
+                    raise _PortTaken(output)
+                raise AssertionError(f"the server exited with {code}:\n{output}")
             with suppress(httpx.TransportError):
-                if http.get("/healthz", timeout=2.0).status_code == 200:
+                answered = http.get("/healthz", timeout=2.0).status_code == 200
+                # Whoever answers must be this process (its log says it listens there).
+                if answered and listening in server.output():
                     return
             if time.monotonic() > deadline:
                 raise AssertionError(f"no /healthz after {startup} s:\n{server.output()}")
