@@ -72,6 +72,7 @@ from tastegraph.accounts.models import User
 from tastegraph.audiences.models import SegmentMember
 from tastegraph.catalog.models import Item, ItemCredit
 from tastegraph.ingest.models import Feedback, Play
+from tastegraph.ingest.partitions import Month
 from tastegraph.migrations import current_revision
 from tastegraph.stats.rollups import committed_top
 from tastegraph.storage.database import Database
@@ -112,20 +113,6 @@ def _plays(top: int, start: datetime, end: datetime) -> Rows:
     )
 
 
-Month = tuple[int, int]
-"""(year, month), UTC."""
-
-
-def _month_name(month: Month) -> str:
-    return f"{month[0]:04d}-{month[1]:02d}"
-
-
-def _month_span(month: Month) -> tuple[datetime, datetime]:
-    year, number = month
-    after = (year + 1, 1) if number == 12 else (year, number + 1)
-    return datetime(year, number, 1, tzinfo=UTC), datetime(*after, 1, tzinfo=UTC)
-
-
 def _fingerprints(session: Session, top: int) -> dict[str, dict[str, int]]:
     """Per UTC month of the log (up to ``top``): plays, highest id, sums of item and user
     ids; what tells an update which months changed (module doc)."""
@@ -142,10 +129,8 @@ def _fingerprints(session: Session, top: int) -> dict[str, dict[str, int]]:
         .group_by(month)
     )
     out: dict[str, dict[str, int]] = {}
-    for number, plays, max_id, item_sum, user_sum in session.execute(stmt):
-        year, index = divmod(int(number), 12)
-        name = _month_name((1970 + year, index + 1))
-        out[name] = {
+    for number, plays, max_id, item_sum, user_sum in session.execute(stmt.order_by(month)):
+        out[str(Month(1970, 1).plus(int(number)))] = {
             "plays": int(plays),
             "max_id": int(max_id),
             "item_sum": int(item_sum),
@@ -315,7 +300,6 @@ def export_parquet(
         with database.unit_of_work() as session:
             _snapshot(session)
             months = _fingerprints(session, top)
-            months = dict(sorted(months.items()))
             written = [m for m, print_ in months.items() if earlier.get(m) != print_]
             for name in set(earlier) - set(months):  # every play of the month is gone
                 _remove(_month_folder(target, name))
@@ -366,8 +350,8 @@ def _remove(path: Path) -> None:
 
 
 def _month_folder(target: Path, name: str) -> Path:
-    year, month = (int(part) for part in name.split("-"))
-    return target / PLAYS_NAME / f"year={year}" / f"month={month}"
+    month = Month.parse(name)
+    return target / PLAYS_NAME / f"year={month.year}" / f"month={month.month}"
 
 
 def read_manifest(target: Path) -> dict[str, Any]:
@@ -434,8 +418,8 @@ def _write_plays(
         fresh = folder.with_name(folder.name + ".new")
         _remove(fresh)
         fresh.mkdir()
-        year, month = (int(part) for part in name.split("-"))
-        start, end = _month_span((year, month))
+        month = Month.parse(name)
+        start, end = month.start, month.plus(1).start
         with pq.ParquetWriter(fresh / "part-00000.parquet", PLAYS_SCHEMA) as writer:
             for batch in _batches(session, _plays(top, start, end), batch_rows):
                 writer.write_table(_to_table(batch, PLAYS_SCHEMA))

@@ -26,9 +26,6 @@ from tastegraph.ingest.models import Play
 from tastegraph.social.models import PlayCount
 from tastegraph.storage.dialect import insert_adding
 
-_CHUNK = 2000
-"""Play ids per statement (SQLite takes at most 32,766 parameters)."""
-
 
 def _add(session: Session, deltas: dict[int, int]) -> None:
     """Add ``deltas`` (user id -> plays) to the counts, in user order (so two writers never
