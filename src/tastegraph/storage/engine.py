@@ -10,6 +10,8 @@ from sqlalchemy.engine import Connection
 from tastegraph.config import Settings
 
 SQLITE_BEGIN_OPTION = "tastegraph_sqlite_begin"
+# How often a PostgreSQL backend running a statement checks that its client is still there.
+CLIENT_CHECK_MS = 5000
 
 
 def make_engine(settings: Settings, url: str | None = None, *, read_only: bool = False) -> Engine:
@@ -24,7 +26,7 @@ def make_engine(settings: Settings, url: str | None = None, *, read_only: bool =
         # psycopg prepares a statement on the server after 5 runs; behind a transaction-pooling
         # PgBouncer the next transaction may run on a connection that never saw it.
         connect_args["prepare_threshold"] = None
-    return create_engine(
+    engine = create_engine(
         url,
         echo=settings.database_echo,
         pool_size=settings.database_pool_size,
@@ -35,6 +37,18 @@ def make_engine(settings: Settings, url: str | None = None, *, read_only: bool =
         connect_args=connect_args,
         execution_options={"postgresql_readonly": True} if read_only else {},
     )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # PostgreSQL only notices a vanished client when it next writes to it: a statement
+        # that runs for minutes (a lifetime segment rule at 20M plays) would go on long after
+        # its server process stopped or was killed. From 14 on it can poll the socket instead.
+        if dbapi_connection.info.server_version >= 140000:
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute(f"SET client_connection_check_interval = {CLIENT_CHECK_MS}")
+            dbapi_connection.commit()
+
+    return engine
 
 
 def _sqlite_engine(url: str, settings: Settings, *, read_only: bool = False) -> Engine:
