@@ -179,6 +179,9 @@ def prepare_audiences(url: str, env: dict[str, str], segments: int, seed: int) -
         connection.exec_driver_sql(
             "UPDATE users SET consent_ad_profiling = true WHERE id %% 5 IN (1, 2, 3)"
         )
+        # Fresh statistics: planned with the flags as loaded (no one consenting), the first
+        # segment's evaluation looped over its whole play aggregate once per consenting person.
+        connection.exec_driver_sql("ANALYZE users, ad_consents")
         kinds = [row[0] for row in connection.exec_driver_sql("SELECT DISTINCT kind FROM items")]
         countries = [
             row[0]
