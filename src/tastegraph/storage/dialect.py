@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import BigInteger, Integer, Table, text
@@ -195,6 +196,33 @@ def _no_index_sqlite(element: no_index, compiler: Any, **kw: Any) -> str:
 @compiles(no_index, "postgresql")
 def _no_index_postgresql(element: no_index, compiler: Any, **kw: Any) -> str:
     return str(compiler.process(element.clauses, **kw))
+
+
+@contextmanager
+def planner_settings(session: Session, **settings: str) -> Iterator[None]:
+    """PostgreSQL planner settings for the statements inside the block only: the previous
+    values come back after it, so the rest of the caller's transaction plans as before.
+    Nothing on SQLite."""
+    if session.get_bind().dialect.name != "postgresql" or not settings:
+        yield
+        return
+    names = list(settings)
+    reads = ", ".join(f"current_setting(:n{i})" for i in range(len(names)))
+    named = {f"n{i}": name for i, name in enumerate(names)}
+    before = list(session.execute(text(f"SELECT {reads}"), named).one())
+    _set_all(session, names, [settings[name] for name in names])
+    try:
+        yield
+    finally:
+        _set_all(session, names, [str(value) for value in before])
+
+
+def _set_all(session: Session, names: list[str], values: list[str]) -> None:
+    """Transaction-local values (``set_config(..., true)``) of several settings at once."""
+    calls = ", ".join(f"set_config(:n{i}, :v{i}, true)" for i in range(len(names)))
+    params = {f"n{i}": name for i, name in enumerate(names)}
+    params.update({f"v{i}": value for i, value in enumerate(values)})
+    session.execute(text(f"SELECT {calls}"), params)
 
 
 def roomy_sorts(session: Session, megabytes: int = 64) -> None:
