@@ -60,7 +60,7 @@ def partitions(
     from datetime import UTC, datetime
 
     from tastegraph.cli.context import fail, load_settings
-    from tastegraph.ingest.partitions import Month, maintain, partition_names
+    from tastegraph.ingest.partitions import Month, maintain, partition_names, vacuum
 
     try:
         start = Month.parse(first) if first else None
@@ -82,6 +82,10 @@ def partitions(
         names = partition_names(session)
     typer.echo(f"created: {', '.join(report.created) or 'none'}")
     typer.echo(f"plays moved out of the default partition: {report.moved}")
+    if report.filled:
+        with runtime(settings) as rt:
+            vacuum(rt.db.engine, report.filled)
+        typer.echo(f"vacuumed: {', '.join(report.filled)}")
     if cutoff is not None:
         typer.echo(f"detached: {', '.join(report.detached) or 'none'}")
     if report.left_in_default:

@@ -22,7 +22,7 @@ import threading
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from tastegraph.storage.database import Database
@@ -90,6 +90,8 @@ class PartitionReport:
     created: list[str] = field(default_factory=list)
     moved: int = 0
     """Plays moved out of the default partition into a month of their own."""
+    filled: list[str] = field(default_factory=list)
+    """The partitions those plays went to."""
     detached: list[str] = field(default_factory=list)
     left_in_default: list[str] = field(default_factory=list)
     """Months with plays in the default partition whose table exists detached (archived):
@@ -158,8 +160,11 @@ def maintain(
             continue
         if month in crowded and not crowding:
             continue  # its plays came after the first look: the next run moves them
-        report.moved += _attach_month(session, month, fill=month in crowded)
+        moved = _attach_month(session, month, fill=month in crowded)
+        report.moved += moved
         report.created.append(month.table)
+        if moved:
+            report.filled.append(month.table)
     if detach_before is not None:
         report.detached = _detach(session, attached, detach_before)
     return report
@@ -240,6 +245,19 @@ def _attach_month(session: Session, month: Month, *, fill: bool) -> int:
         # a few plays by id (seen after moving a 20M-play history out of the default one).
         session.execute(text(f"ANALYZE {name}"))
     return moved
+
+
+def vacuum(engine: Engine, names: list[str]) -> None:
+    """``VACUUM`` partitions filled in one go, outside any transaction (it cannot run in
+    one). It marks their pages all-visible, so a person's chart reads (user, item, time)
+    from the index alone instead of one heap page per play (250 ms against 20 ms for a
+    heavy listener's year); autovacuum would do it too, but only some time later."""
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        for name in names:
+            month = month_of_table(name)
+            if month is None or month.table != name:
+                raise ValueError(f"not a monthly partition: {name!r}")
+            connection.exec_driver_sql(f"VACUUM {name}")
 
 
 def partition_names(session: Session) -> list[str]:
