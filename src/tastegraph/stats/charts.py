@@ -555,12 +555,10 @@ class SiteChart:
                         )
                     )
                 continue
-            # Listeners whose last counted play is in [start, end).
-            pairs = self._pairs(ids, piece.start, piece.end, unfolded=False)
-            end = to_micros(piece.end) if piece.end is not None else None
-            for pair, (_first, last) in self._pair_spans(pairs).items():
-                if end is None or last < end:
-                    counts[pair[0]] += piece.sign
+            # Listeners whose last counted play is in [start, end): counted from chart_pairs'
+            # index on the last play, without listing them.
+            for item, n in self.session.execute(self._lasts_between(ids, piece)):
+                counts[int(item)] += piece.sign * int(n)
         if parts:
             rows = union_all(*parts).subquery("parts")
             stmt = select(rows.c.target_id, func.sum(rows.c.n)).group_by(rows.c.target_id)
@@ -575,6 +573,21 @@ class SiteChart:
             if span is None or (start is not None and span[1] < start):
                 counts[pair[0]] += 1
         return counts
+
+    def _lasts_between(self, ids: list[int], piece: Piece) -> Any:
+        """(item_id, listeners) of ``ids`` whose last counted play is in the raw ``piece``
+        (of the chart's country: a listener's country is the one they have now, as in the
+        country rows)."""
+        pair = ChartPair.__table__.c
+        where = [pair.level == self.level.value, pair.item_id.in_(ids)]
+        if piece.start is not None:
+            where.append(pair.last_us >= to_micros(piece.start))
+        if piece.end is not None:
+            where.append(pair.last_us < to_micros(piece.end))
+        stmt = select(pair.item_id, func.count()).where(*where)
+        if self.country is not None:
+            stmt = stmt.join(User, User.id == pair.user_id).where(User.country == self.country)
+        return stmt.group_by(pair.item_id)
 
     def _mapping(self, ids: list[int]) -> dict[int, list[int]]:
         """The played items whose plays count for ``ids`` (items of the level), each with
