@@ -1150,19 +1150,36 @@ def run_backend(args: argparse.Namespace, backend: str, workdir: Path, now: int)
             if loaded != plays:
                 raise SystemExit(f"{url} holds {loaded:,} generated plays, not {plays:,}")
             print(f"reusing the loaded database ({loaded:,} plays)", flush=True)
-        else:
-            timings = load(url, community, lambda text: print(text, flush=True))
-            print("load seconds: " + ", ".join(f"{k} {v:.0f}" for k, v in timings.items()))
-        # The community again for a reused database: the same seed draws the same people,
-        # countries and activity, so the same requests (the play times do not enter them).
-        requests = chart_requests(community, args.requests, args.seed)
-        del community
         env = {
             **{k: v for k, v in os.environ.items() if not k.startswith("TASTEGRAPH_")},
             "TASTEGRAPH_MODE": "dev",
             "TASTEGRAPH_DATABASE_URL": url,
             "TASTEGRAPH_DATA_DIR": str(workdir / f"data-{backend}"),
         }
+        if args.user_charts_only:
+            # No rollups to keep: a folder would count the whole log into them meanwhile.
+            env["TASTEGRAPH_STATS_FOLD_SECONDS"] = "0"
+        if not loaded:
+            timings = load(
+                url,
+                community,
+                lambda text: print(text, flush=True),
+                rollups=not args.user_charts_only,
+            )
+            if backend == "postgresql" and len(community.play_at):
+                # What an operator runs after importing history: the months out of the default
+                # partition (and vacuumed), before a server start would move them itself.
+                first = datetime.fromtimestamp(int(community.play_at.min()), UTC)
+                started = time.perf_counter()
+                cli(env, "db", "partitions", "--from", first.strftime("%Y-%m"))
+                timings["monthly partitions"] = time.perf_counter() - started
+            print("load seconds: " + ", ".join(f"{k} {v:.0f}" for k, v in timings.items()))
+        # The community again for a reused database: the same seed draws the same people,
+        # countries and activity, so the same requests (the play times do not enter them).
+        requests = chart_requests(community, args.requests, args.seed)
+        if args.user_charts_only:
+            requests = {k: v for k, v in requests.items() if k.startswith("user ")}
+        del community
         # Migrations others added while the data loaded (a shared working tree).
         cli(env, "db", "upgrade")
         if args.requests:
@@ -1171,7 +1188,7 @@ def run_backend(args: argparse.Namespace, backend: str, workdir: Path, now: int)
                 results = time_requests(port, requests, args.warmup, loads)
             print_charts(label, results, args.markdown)
             print(f"machine load (1-minute average) while timing charts: {_loads(loads)}")
-        if not args.ingest_rounds:
+        if not args.ingest_rounds or args.user_charts_only:
             return
         serial = ingest_comparison(
             url, args.ingest_rounds, args.ingest_batches, args.fold_every, args.seed
@@ -1265,6 +1282,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sqlite-file", type=Path, default=None, help="SQLite file to use")
     parser.add_argument("--reuse", action="store_true", help="time what is loaded there")
     parser.add_argument("--keep-database", action="store_true", help="keep --database's data")
+    parser.add_argument(
+        "--user-charts-only",
+        action="store_true",
+        help="load without the rollups (minutes instead of most of an hour at 20M plays) and "
+        "time only people's own charts, which do not read them",
+    )
     args = parser.parse_args(argv)
     known = ("postgresql", "sqlite")
     backends = [] if args.backends == "none" else choices(parser, args.backends, known)
