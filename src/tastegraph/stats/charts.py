@@ -38,6 +38,7 @@ from sqlalchemy import (
     false,
     func,
     literal,
+    literal_column,
     or_,
     select,
     tuple_,
@@ -375,13 +376,14 @@ class SiteChart:
                         )
                     )
                 continue
-            # Items whose last counted play is in [start, end): played there, none after.
-            items = self._raw_items(piece.start, piece.end, unfolded=False)
-            last = self._item_last(t, items.c.item_id)
-            last_before = last < to_micros(piece.end) if piece.end is not None else literal(True)
-            parts.append(
-                select((func.count() * piece.sign).label("n")).select_from(items).where(last_before)
-            )
+            # Items whose last counted play is in [start, end), from the index on the last
+            # play of their ``all`` rows (the grain spelt out, so the partial index applies).
+            where = [*self._mine(t), t.grain == literal_column("'all'"), t.bucket == 0]
+            if piece.start is not None:
+                where.append(t.last_us >= to_micros(piece.start))
+            if piece.end is not None:
+                where.append(t.last_us < to_micros(piece.end))
+            parts.append(select((func.count() * piece.sign).label("n")).where(*where))
         # Items played since the watermark and not (counted) since the window's start.
         fresh = self._raw_items(self.start, self.end, unfolded=True)
         last = self._item_last(t, fresh.c.item_id)

@@ -81,6 +81,15 @@ class ChartCount(_CountColumns, Base):
             sqlite_where=text("head"),
             postgresql_where=text("head"),
         ),
+        # The items whose last play falls in a stretch of hours (their ``all`` row's last
+        # play): a chart to the present counts them for the edge of its first day.
+        Index(
+            "ix_chart_counts_all_last",
+            "level",
+            "last_us",
+            sqlite_where=text("grain = 'all'"),
+            postgresql_where=text("grain = 'all'"),
+        ),
         {"sqlite_with_rowid": False, "postgresql_with": {"fillfactor": 75}},
     )
 
@@ -99,6 +108,14 @@ class CountryChartCount(_CountColumns, Base):
             "item_id",
             sqlite_where=text("head"),
             postgresql_where=text("head"),
+        ),
+        Index(
+            "ix_country_chart_counts_all_last",
+            "country",
+            "level",
+            "last_us",
+            sqlite_where=text("grain = 'all'"),
+            postgresql_where=text("grain = 'all'"),
         ),
         {"sqlite_with_rowid": False, "postgresql_with": {"fillfactor": 75}},
     )
