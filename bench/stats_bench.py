@@ -1289,6 +1289,8 @@ def main(argv: list[str] | None = None) -> int:
         "time only people's own charts, which do not read them",
     )
     args = parser.parse_args(argv)
+    if args.ingest_rounds % 2:
+        parser.error("--ingest-rounds alternates without and with the rollups: give an even number")
     known = ("postgresql", "sqlite")
     backends = [] if args.backends == "none" else choices(parser, args.backends, known)
     sync = os.environ.get("TASTEGRAPH_SQLITE_SYNCHRONOUS", "FULL")
