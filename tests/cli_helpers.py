@@ -150,6 +150,7 @@ def serving(env: Mapping[str, str], log: Path, *, startup: float = 30.0) -> Iter
     the port, and a start that lost the port is tried again on another."""
     for attempt in range(3):
         port = free_port()
+        written = log.stat().st_size if log.exists() else 0  # earlier starts' lines
         with log.open("ab") as sink:
             process = subprocess.Popen(
                 [*COMMAND, "serve", "--host", "127.0.0.1", "--port", str(port)],
@@ -160,7 +161,7 @@ def serving(env: Mapping[str, str], log: Path, *, startup: float = 30.0) -> Iter
             )
         server = Server(process=process, base_url=f"http://127.0.0.1:{port}", log=log)
         try:
-            _wait_healthy(server, startup)
+            _wait_healthy(server, startup, written)
         except _PortTaken:
             if attempt == 2:
                 raise
@@ -181,24 +182,31 @@ class _PortTaken(AssertionError):
     """The server could not bind its port (another process took it first)."""
 
 
-def _wait_healthy(server: Server, startup: float) -> None:
+def _wait_healthy(server: Server, startup: float, written: int) -> None:
+    """Wait until this process answers /healthz. Only the log written after ``written``
+    bytes is this start's: a log shared with earlier starts (a retry, a restart in the same
+    test) must not say "listening" or "address already in use" for it."""
     deadline = time.monotonic() + startup
     listening = f"Uvicorn running on {server.base_url}"
+
+    def own_output() -> str:
+        return server.log.read_bytes()[written:].decode("utf-8", errors="replace")
+
     with server.client() as http:
         while True:
             code = server.process.poll()
             if code is not None:
-                output = server.output()
+                output = own_output()
                 if "address already in use" in output.lower():
                     raise _PortTaken(output)
                 raise AssertionError(f"the server exited with {code}:\n{output}")
             with suppress(httpx.TransportError):
                 answered = http.get("/healthz", timeout=2.0).status_code == 200
                 # Whoever answers must be this process (its log says it listens there).
-                if answered and listening in server.output():
+                if answered and listening in own_output():
                     return
             if time.monotonic() > deadline:
-                raise AssertionError(f"no /healthz after {startup} s:\n{server.output()}")
+                raise AssertionError(f"no /healthz after {startup} s:\n{own_output()}")
             time.sleep(0.1)
 
 

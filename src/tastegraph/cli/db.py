@@ -71,20 +71,20 @@ def partitions(
     if settings.is_sqlite:
         typer.echo("Partitioning the play log is PostgreSQL-only; SQLite has nothing to do.")
         return
-    with runtime(settings) as rt, rt.db.unit_of_work(write=True) as session:
-        report = maintain(
-            session,
-            today=datetime.now(UTC).date(),
-            ahead=settings.partition_ahead_months if ahead is None else ahead,
-            first=start,
-            detach_before=cutoff,
-        )
-        names = partition_names(session)
+    with runtime(settings) as rt:
+        with rt.db.unit_of_work(write=True) as session:
+            report = maintain(
+                session,
+                today=datetime.now(UTC).date(),
+                ahead=settings.partition_ahead_months if ahead is None else ahead,
+                first=start,
+                detach_before=cutoff,
+            )
+            names = partition_names(session)
+        vacuum(rt.db.engine, report.filled)  # after the commit: VACUUM runs outside one
     typer.echo(f"created: {', '.join(report.created) or 'none'}")
     typer.echo(f"plays moved out of the default partition: {report.moved}")
     if report.filled:
-        with runtime(settings) as rt:
-            vacuum(rt.db.engine, report.filled)
         typer.echo(f"vacuumed: {', '.join(report.filled)}")
     if cutoff is not None:
         typer.echo(f"detached: {', '.join(report.detached) or 'none'}")

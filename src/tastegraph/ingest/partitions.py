@@ -252,6 +252,8 @@ def vacuum(engine: Engine, names: list[str]) -> None:
     one). It marks their pages all-visible, so a person's chart reads (user, item, time)
     from the index alone instead of one heap page per play (a heavy listener's year read
     13,000 pages, 250 ms cold); autovacuum would do it too, but only some time later."""
+    if not names:
+        return
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         for name in names:
             month = month_of_table(name)
