@@ -95,6 +95,10 @@ def _world(database_url: str, tmp_path: Path) -> str:
     return secret
 
 
+def _budget_viewer(n: int) -> dict[str, Any]:
+    return {"placement": "budget", "anonymous_id": f"v{n}"}
+
+
 def _race(
     servers: list[Server], count: int, body: Callable[[int], dict[str, Any]], threads: int = 8
 ) -> list[dict[str, Any]]:
@@ -107,7 +111,9 @@ def _race(
         clients = [httpx.Client(base_url=s.base_url, timeout=30.0) for s in servers]
         try:
             for n in range(offset, count, threads):
-                response = clients[n % len(clients)].post("/api/v1/ads/decide", json=body(n))
+                # Each thread alternates between the servers (n // threads: its own count).
+                client = clients[(n // threads) % len(clients)]
+                response = client.post("/api/v1/ads/decide", json=body(n))
                 with lock:
                     if response.status_code == 200:
                         fills.append(response.json())
@@ -141,7 +147,16 @@ def test_two_servers_share_caps_budgets_and_beacons(database_url: str, tmp_path:
                 with server.client() as http:
                     warm = {"placement": "capped", "anonymous_id": f"warm-{n}"}
                     assert http.post("/api/v1/ads/decide", json=warm).status_code == 200
-            budget = _race(servers, 120, lambda n: {"placement": "budget", "anonymous_id": f"v{n}"})
+            # One budget fill from each server first, so the race for the other 38 (which the
+            # faster server may win outright) still shows both drawing on one budget.
+            budget: list[dict[str, Any]] = []
+            for n, server in enumerate(servers):
+                with server.client() as http:
+                    primer = {"placement": "budget", "anonymous_id": f"first-{n}"}
+                    response = http.post("/api/v1/ads/decide", json=primer)
+                    assert response.status_code == 200, response.text
+                    budget.append(response.json())
+            budget += _race(servers, 120, _budget_viewer)
             assert len(budget) == 40
             served_by = {fill["impression_url"].split("/api/")[0] for fill in budget}
             assert served_by == {one.base_url, two.base_url}
