@@ -146,6 +146,11 @@ class Settings(BaseSettings):
     """How often a server folds new plays into the chart rollups. Charts count the plays not
     folded yet from the log, so they are exact either way; folding keeps them fast. 0 turns
     the server's folder off (when a separate ``tastegraph stats fold`` job runs)."""
+    stats_archive_seconds: float = Field(default=600.0, ge=0)
+    """How often a server brings the chart archive up to date (the charts of last week,
+    month, quarter, half-year and year in every zone its people live in, computed ahead; see
+    ``stats/archive.py``); its first run is one interval after the start. 0 turns it off
+    (run ``tastegraph stats archive`` as a job instead)."""
 
     rights_required_domains: list[Literal["music", "tv", "film", "sports", "news"]] = Field(
         default_factory=list

@@ -64,3 +64,29 @@ def check() -> None:
         )
         raise typer.Exit(1)
     typer.echo("the rollups equal a recount of the play log")
+
+
+@app.command("archive")
+def archive() -> None:
+    """Compute the charts of the last closed week, month, quarter, half-year and year ahead.
+
+    Site-wide in every time zone someone lives in, per country in its people's zones, at
+    every level with plays; charts of such periods are then read from the archive. A server
+    does this every 10 minutes (``TASTEGRAPH_STATS_ARCHIVE_SECONDS``); run it as a job where
+    servers have that turned off, or right after a bulk load.
+    """
+    from tastegraph.stats.archiver import run
+
+    with runtime() as rt:
+        started = time.perf_counter()
+
+        def progress(done: int, missing: int) -> None:
+            if done % 100 == 0 or done == missing:
+                err.print(f"  {done} of {missing} charts computed", highlight=False)
+
+        report = run(rt.db, progress=progress)
+        typer.echo(
+            f"chart archive up to date in {time.perf_counter() - started:.1f} s: "
+            f"{report.computed} charts computed, {report.kept} kept, {report.dropped} dropped, "
+            f"{report.skipped} changed while computed (left to the next run)"
+        )

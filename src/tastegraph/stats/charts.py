@@ -58,7 +58,7 @@ from tastegraph.stats.models import (
     CountryChartCount,
     Grain,
 )
-from tastegraph.stats.rollups import SITE, to_micros
+from tastegraph.stats.rollups import SITE
 from tastegraph.stats.spans import (
     Extent,
     Piece,
@@ -67,6 +67,7 @@ from tastegraph.stats.spans import (
     day_number,
     day_start,
     plan,
+    to_micros,
 )
 from tastegraph.storage.dialect import no_index
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Boolean, Index, Integer, SmallInteger, String, text
+from sqlalchemy import JSON, BigInteger, Boolean, Index, Integer, SmallInteger, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tastegraph.catalog.kinds import Kind
@@ -173,3 +173,30 @@ class ChartState(Base):
     version: Mapped[int] = mapped_column(BigInteger, default=0)
     """Moves on with every change of the rollups: a chart read in several statements checks
     it did not change meanwhile."""
+    epoch: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    """Moves on with every change of the rollups other than a fold (deletions, merges, moves,
+    rebuilds), which empty the chart archive: an archived chart computed across one is not
+    kept."""
+
+
+class ArchivedChart(Base):
+    """A site-wide or geo chart of a closed window (last week, month, quarter, half-year or
+    year in some time zone), computed ahead from the rollups by ``stats/archiver.py``.
+
+    It is deleted in the transaction of any change that could alter it: a fold of plays in
+    its window, and every deletion, merge, move or rebuild (``stats/archive.py``); a chart is
+    served from it only while no play of its window waits to be folded."""
+
+    __tablename__ = "chart_archive"
+    __table_args__ = (Index("ix_chart_archive_end", "end_us"),)
+
+    scope: Mapped[str] = mapped_column(String(2), primary_key=True)
+    """A country, or '' for site-wide."""
+    level: Mapped[Kind] = mapped_column(EnumText(Kind), primary_key=True)
+    start_us: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    end_us: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    total: Mapped[int] = mapped_column(Integer)
+    entries: Mapped[list[list[int]]] = mapped_column(JSON)
+    """[item_id, plays, listeners] of the top items, best first (ties by id)."""
+    through: Mapped[int] = mapped_column(BigInteger)
+    """The watermark of the rollups it was computed from."""

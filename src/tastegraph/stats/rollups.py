@@ -39,7 +39,6 @@ from __future__ import annotations
 import typing
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -76,6 +75,7 @@ from tastegraph.accounts.models import User
 from tastegraph.catalog.kinds import CONSUMABLE, CreditRole, Kind
 from tastegraph.catalog.models import Item, ItemCredit
 from tastegraph.ingest.models import Play
+from tastegraph.stats.archive import forget_all, forget_folded
 from tastegraph.stats.levels import children_of
 from tastegraph.stats.models import (
     ChartCount,
@@ -283,12 +283,6 @@ def _day_of(micros: Any) -> ColumnElement[int]:
     return int_div(micros, US_PER_DAY)
 
 
-def to_micros(moment: datetime) -> int:
-    """A UTC instant as microseconds since 1970, as the rollups store first and last plays."""
-    delta = moment.astimezone(UTC) - datetime(1970, 1, 1, tzinfo=UTC)
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-
-
 # -- the temporary tables (one set per connection) --------------------------------------------
 
 _TEMP = MetaData()
@@ -486,6 +480,7 @@ class Rollups:
         """Plays were deleted: the pair-days ``removing`` noted leave the rollups."""
         _uncount(session, _counted_through(session))
         _keep_ids_ahead(session)
+        forget_all(session)
         _bump(session)
 
     @contextmanager
@@ -505,6 +500,7 @@ class Rollups:
         _recount_changed(session, through)
         _drop_empty_touched(session)
         _keep_ids_ahead(session)  # a merge deletes a user's double plays
+        forget_all(session)
         _bump(session)
 
     def country_changed(
@@ -518,6 +514,7 @@ class Rollups:
         through = _counted_through(session)
         _fill_pair_days(session, [Play.user_id == user_id, Play.id <= through])
         _move_country(session, old, new, user_id)
+        forget_all(session)
         _bump(session)
 
     # -- repair -----------------------------------------------------------------------------
@@ -533,6 +530,7 @@ class Rollups:
         top = self.session.scalar(select(func.max(Play.id))) or 0
         rows = rebuild(self.session, top, progress)
         _set_counted_through(self.session, top)
+        forget_all(self.session)
         _bump(self.session)
         return rows
 
@@ -556,6 +554,7 @@ class Rollups:
             raise ValueError(f"the rows count plays up to {counted_through}; the log ends at {top}")
         rows = load_rows(self.session, tables)
         _set_counted_through(self.session, counted_through)
+        forget_all(self.session)
         _bump(self.session)
         return rows
 
@@ -603,6 +602,7 @@ def _fold_once(database: Database, chunk: int) -> int | None:
         plays = session.scalar(select(func.count()).select_from(Play).where(*where)) or 0
         _fill_pair_days(session, where)
         _count_in(session, through)
+        forget_folded(session, through, upto)
         _set_counted_through(session, upto)
         _bump(session)
         return plays
@@ -625,6 +625,12 @@ def pending(session: Session) -> int:
 
 
 # -- locks and the watermark ------------------------------------------------------------------
+
+
+def hold_changes(session: Session) -> None:
+    """No fold or other change of the rollups commits until this transaction ends (others
+    holding this too may go on); nothing on SQLite, where writers take turns anyway."""
+    _lock(session, _FOLD, shared=True)
 
 
 def _lock(session: Session, key: int, *, shared: bool = False) -> None:

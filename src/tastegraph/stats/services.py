@@ -30,6 +30,7 @@ from tastegraph.catalog.kinds import Kind
 from tastegraph.catalog.matching import identity
 from tastegraph.catalog.models import Item, ItemTag, Tag
 from tastegraph.ingest.models import Play
+from tastegraph.stats import archive
 from tastegraph.stats.charts import SiteChart
 from tastegraph.stats.levels import played_for, target_for
 from tastegraph.stats.models import ChartCount, ChartState, CountryChartCount, Grain
@@ -169,6 +170,26 @@ class StatsService:
         how many there are and their listeners, each from a few rows where it can; summed in
         full where it cannot. Read again if the rollups changed meanwhile (PostgreSQL reads
         each statement afresh)."""
+        start, end = (window.start, window.end) if window is not None else (None, None)
+        if start is not None and end is not None and offset + limit <= archive.ARCHIVE_DEPTH:
+            kept = archive.served(self.session, archive.Key.of(level, country, start, end))
+            if kept is not None:
+                rows = [(item, plays) for item, plays, _n in kept.entries[offset : offset + limit]]
+                counts = {item: n for item, _plays, n in kept.entries} if listeners else None
+                return self._entries(rows, kept.total, counts, offset, window)
+        return self.counted_site_chart(level, window, country, limit, offset, listeners)
+
+    def counted_site_chart(
+        self,
+        level: Kind,
+        window: Window | None,
+        country: str | None,
+        limit: int,
+        offset: int,
+        listeners: bool,
+    ) -> Chart:
+        """A site-wide or geo chart counted from the rollups and the log, never read from
+        the archive (``archiver.py`` fills it with these)."""
         start, end = (window.start, window.end) if window is not None else (None, None)
         settled = self.session.get_bind().dialect.name != "postgresql"
         for attempt in range(3):

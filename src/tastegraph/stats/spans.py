@@ -53,6 +53,12 @@ def day_number(moment: datetime) -> int:
     return (moment.astimezone(UTC).date() - EPOCH_DAY).days
 
 
+def to_micros(moment: datetime) -> int:
+    """A UTC instant as microseconds since 1970, as the rollups store first and last plays."""
+    delta = moment.astimezone(UTC) - datetime(1970, 1, 1, tzinfo=UTC)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
 def day_start(day: int) -> datetime:
     return datetime.combine(EPOCH_DAY + timedelta(days=day), time(0), tzinfo=UTC)
 

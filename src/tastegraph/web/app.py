@@ -20,6 +20,7 @@ from tastegraph.protocols.audioscrobbler import api as audioscrobbler
 from tastegraph.protocols.lastfm import api as lastfm
 from tastegraph.protocols.listenbrainz import api as listenbrainz
 from tastegraph.runtime import Runtime
+from tastegraph.stats.archiver import Archiver
 from tastegraph.stats.folder import Folder
 from tastegraph.web import errors
 from tastegraph.web.api import (
@@ -63,6 +64,9 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
         folder = Folder(runtime.db, settings.stats_fold_seconds)
         folder.start()
         _app.state.chart_folder = folder
+        archiver = Archiver(runtime.db, settings.stats_archive_seconds)
+        archiver.start()
+        _app.state.chart_archiver = archiver
         keeper = PartitionKeeper(
             runtime.db,
             ahead=settings.partition_ahead_months,
@@ -73,6 +77,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
         runtime.recs.warm_up()  # load the trained recommendations before the first request
         yield
         keeper.stop()
+        archiver.stop()
         folder.stop()
         refresher.stop()
         await runtime.ads.aclose()  # the ad counters' asyncio connections live on this loop
