@@ -138,7 +138,7 @@ def test_archived_charts_are_served_exact_and_forgotten_when_they_change(
     year = _chart(client, Kind.TRACK, ARCHIVED[4])
     inside = int(datetime.fromisoformat(year["from"]).timestamp()) + 40 * 86_400
     song = track("Late Entry", "Archivists")
-    _submit(client, people["bob"], [play(inside, song), play(inside + 60, song)])
+    late = _submit(client, people["bob"], [play(inside, song), play(inside + 60, song)])
     _assert_exact(client, runtime)
     # ...and its fold forgets the charts whose window holds it, and no others.
     _fold(runtime)
@@ -151,16 +151,26 @@ def test_archived_charts_are_served_exact_and_forgotten_when_they_change(
     assert _archived(runtime) == filled
     _assert_exact(client, runtime)
 
-    # A deletion empties the archive (and moves the epoch on).
+    # A deletion forgets the charts holding the deleted play's hour (and moves the epoch on).
     with runtime.db.unit_of_work() as session:
         epoch = session.scalar(select(ChartState.epoch))
-    bobs = people["bob"]
-    history = client.get("/api/v1/users/bob/plays", params={"limit": 5}).json()["plays"]
-    gone = client.delete(f"/api/v1/plays/{history[0]['id']}", headers=bobs.headers)
+    gone = client.delete(f"/api/v1/plays/{late[0]['play_id']}", headers=people["bob"].headers)
     assert gone.status_code == 204, gone.text
-    assert _archived(runtime) == 0
+    assert 0 < _archived(runtime) < filled
     with runtime.db.unit_of_work() as session:
+        assert session.get(ArchivedChart, (key.scope, key.level, key.start_us, key.end_us)) is None
         assert session.scalar(select(ChartState.epoch)) == (epoch or 0) + 1
+    _assert_exact(client, runtime)
+    assert_clean_exit(invoke(["stats", "archive"], env), 0)
+    _assert_exact(client, runtime)
+
+    # A listener moving: the two countries' charts go (site-wide ones stay).
+    moved = client.patch("/api/v1/me", json={"country": "DE"}, headers=people["bob"].headers)
+    assert moved.status_code == 200, moved.text
+    with runtime.db.unit_of_work() as session:
+        scopes = set(session.scalars(select(ArchivedChart.scope).distinct()))
+    assert "" in scopes
+    assert not scopes & {"BR", "DE"}
     _assert_exact(client, runtime)
 
 

@@ -7,21 +7,24 @@ computes such charts ahead from the rollups; this module serves them and forgets
 same transaction as anything that could change them:
 
 * a fold forgets the charts whose window holds an hour it counted plays of (live plays only
-  touch the current hour, which no closed window holds);
-* every other change of the rollups (deletions, merges, moves of a listener to another
-  country, rebuilds, loads) forgets them all and moves ``ChartState.epoch`` on, so a chart the
-  archiver was computing across the change is not kept;
+  touch the current hour, which no closed window holds), and a deletion those holding an hour
+  it took plays from;
+* a listener moving forgets the charts of the two countries, and a merge, a rebuild or a load
+  of the rollups forgets them all;
+* every change but a fold moves ``ChartState.epoch`` on, so a chart the archiver was
+  computing across it is not kept;
 * a chart is served from the archive only while no play of its window waits to be folded
   (those are counted from the log, as every chart counts them).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, exists, func, select, update
+from sqlalchemy import ColumnElement, delete, exists, func, select, update
 from sqlalchemy.orm import Session
 
 from tastegraph.catalog.kinds import Kind
@@ -69,15 +72,14 @@ def has_plays_after(session: Session, key: Key, after: Any) -> bool:
     return bool(session.scalar(select(found)))
 
 
-def forget_folded(session: Session, after: int, upto: int) -> None:
-    """A fold counts the plays with ids in (after, upto]: the archived charts whose window
-    holds an hour with one of them go."""
+def forget_plays(session: Session, where: Sequence[ColumnElement[bool]]) -> None:
+    """The plays matching ``where`` are being counted in or taken out: the archived charts
+    whose window holds an hour with one of them go."""
+    if session.scalar(select(ArchivedChart.scope).limit(1)) is None:
+        return
     hour = int_div(utc_micros(Play.played_at), _US_PER_HOUR)
-    hours = sorted(
-        int(h)
-        for h in session.scalars(select(hour).where(Play.id > after, Play.id <= upto).distinct())
-    )
-    if not hours or session.scalar(select(ArchivedChart.scope).limit(1)) is None:
+    hours = sorted(int(h) for h in session.scalars(select(hour).where(*where).distinct()))
+    if not hours:
         return
     ranges: list[list[int]] = []
     for h in hours:
@@ -96,11 +98,23 @@ def forget_folded(session: Session, after: int, upto: int) -> None:
         )
 
 
-def forget_all(session: Session) -> None:
-    """A change of the rollups other than a fold: every archived chart goes, and a chart
-    computed across the change is not kept (``epoch``)."""
-    session.execute(delete(ArchivedChart))
+def forget_scopes(session: Session, scopes: Sequence[str]) -> None:
+    """A listener moves between countries: those countries' archived charts go."""
+    session.execute(delete(ArchivedChart).where(ArchivedChart.scope.in_(list(scopes))))
+    changed(session)
+
+
+def changed(session: Session) -> None:
+    """The rollups change other than by a fold: a chart the archiver is computing across the
+    change is not kept (``epoch``)."""
     session.execute(update(ChartState).values(epoch=ChartState.epoch + 1))
+
+
+def forget_all(session: Session) -> None:
+    """A change of the rollups that may touch any window (a merge, a rebuild): every
+    archived chart goes."""
+    session.execute(delete(ArchivedChart))
+    changed(session)
 
 
 def epoch(session: Session) -> int:

@@ -75,7 +75,7 @@ from tastegraph.accounts.models import User
 from tastegraph.catalog.kinds import CONSUMABLE, CreditRole, Kind
 from tastegraph.catalog.models import Item, ItemCredit
 from tastegraph.ingest.models import Play
-from tastegraph.stats.archive import forget_all, forget_folded
+from tastegraph.stats import archive
 from tastegraph.stats.levels import children_of
 from tastegraph.stats.models import (
     ChartCount,
@@ -474,13 +474,14 @@ class Rollups:
         """The plays matching ``where`` are about to be deleted: note the counted ones'
         pair-days (``removed`` takes them out once they are gone)."""
         _lock(session, _FOLD)
+        archive.forget_plays(session, where)
         _fill_pair_days(session, [*where, Play.id <= _counted_through(session)])
 
     def removed(self, session: Session) -> None:
         """Plays were deleted: the pair-days ``removing`` noted leave the rollups."""
         _uncount(session, _counted_through(session))
         _keep_ids_ahead(session)
-        forget_all(session)
+        archive.changed(session)
         _bump(session)
 
     @contextmanager
@@ -500,7 +501,7 @@ class Rollups:
         _recount_changed(session, through)
         _drop_empty_touched(session)
         _keep_ids_ahead(session)  # a merge deletes a user's double plays
-        forget_all(session)
+        archive.forget_all(session)
         _bump(session)
 
     def country_changed(
@@ -514,7 +515,7 @@ class Rollups:
         through = _counted_through(session)
         _fill_pair_days(session, [Play.user_id == user_id, Play.id <= through])
         _move_country(session, old, new, user_id)
-        forget_all(session)
+        archive.forget_scopes(session, [c for c in (old, new) if c])
         _bump(session)
 
     # -- repair -----------------------------------------------------------------------------
@@ -530,7 +531,7 @@ class Rollups:
         top = self.session.scalar(select(func.max(Play.id))) or 0
         rows = rebuild(self.session, top, progress)
         _set_counted_through(self.session, top)
-        forget_all(self.session)
+        archive.forget_all(self.session)
         _bump(self.session)
         return rows
 
@@ -554,7 +555,7 @@ class Rollups:
             raise ValueError(f"the rows count plays up to {counted_through}; the log ends at {top}")
         rows = load_rows(self.session, tables)
         _set_counted_through(self.session, counted_through)
-        forget_all(self.session)
+        archive.forget_all(self.session)
         _bump(self.session)
         return rows
 
@@ -602,7 +603,7 @@ def _fold_once(database: Database, chunk: int) -> int | None:
         plays = session.scalar(select(func.count()).select_from(Play).where(*where)) or 0
         _fill_pair_days(session, where)
         _count_in(session, through)
-        forget_folded(session, through, upto)
+        archive.forget_plays(session, where)
         _set_counted_through(session, upto)
         _bump(session)
         return plays
