@@ -60,7 +60,13 @@ def partitions(
     from datetime import UTC, datetime
 
     from tastegraph.cli.context import fail, load_settings
-    from tastegraph.ingest.partitions import Month, maintain, partition_names, vacuum
+    from tastegraph.ingest.partitions import (
+        DEFAULT_PARTITION,
+        Month,
+        maintain,
+        partition_names,
+        vacuum,
+    )
 
     try:
         start = Month.parse(first) if first else None
@@ -81,11 +87,14 @@ def partitions(
                 detach_before=cutoff,
             )
             names = partition_names(session)
-        vacuum(rt.db.engine, report.filled)  # after the commit: VACUUM runs outside one
+        # The default partition too once plays left it: its index holds every moved play dead
+        # until vacuumed, and the log's first and last play are read through that index.
+        cleaned = [*report.filled, *([DEFAULT_PARTITION] if report.moved else [])]
+        vacuum(rt.db.engine, cleaned)  # after the commit: VACUUM runs outside one
     typer.echo(f"created: {', '.join(report.created) or 'none'}")
     typer.echo(f"plays moved out of the default partition: {report.moved}")
-    if report.filled:
-        typer.echo(f"vacuumed: {', '.join(report.filled)}")
+    if cleaned:
+        typer.echo(f"vacuumed: {', '.join(cleaned)}")
     if cutoff is not None:
         typer.echo(f"detached: {', '.join(report.detached) or 'none'}")
     if report.left_in_default:

@@ -248,16 +248,19 @@ def _attach_month(session: Session, month: Month, *, fill: bool) -> int:
 
 
 def vacuum(engine: Engine, names: list[str]) -> None:
-    """``VACUUM`` partitions filled in one go, outside any transaction (it cannot run in
-    one). It marks their pages all-visible, so a person's chart reads (user, item, time)
-    from the index alone instead of one heap page per play (a heavy listener's year read
-    13,000 pages, 250 ms cold); autovacuum would do it too, but only some time later."""
+    """``VACUUM`` partitions filled in one go, and the default partition once plays moved out
+    of it, outside any transaction (it cannot run in one). It marks the months' pages
+    all-visible, so a person's chart reads (user, item, time) from the index alone instead of
+    one heap page per play (a heavy listener's year read 13,000 pages, 250 ms cold), and
+    clears the moved plays out of the default partition's indexes (every chart reads the
+    log's first and last play through them: 260 ms after 18.7M plays moved, against under a
+    millisecond); autovacuum would do both, but only some time later."""
     if not names:
         return
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         for name in names:
             month = month_of_table(name)
-            if month is None or month.table != name:
+            if name != DEFAULT_PARTITION and (month is None or month.table != name):
                 raise ValueError(f"not a monthly partition: {name!r}")
             connection.exec_driver_sql(f"VACUUM {name}")
 
