@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 
 from tastegraph.accounts.models import User
 from tastegraph.catalog.kinds import Kind
@@ -121,23 +122,26 @@ def _archive_one(database: Database, key: Key, window: Window) -> bool:
             key.level, window, country, ARCHIVE_DEPTH, 0, True
         )
         entries = [[e.item.id, e.plays, e.listeners or 0] for e in chart.entries]
-    with database.unit_of_work(write=True) as session:
-        hold_changes(session)
-        # A deletion, merge or move since: not kept. A play of the window recorded since the
-        # watermark read above (folded or not): the chart may or may not have counted it.
-        if archive.epoch(session) != epoch or archive.has_plays_after(session, key, through):
-            return False
-        session.merge(
-            ArchivedChart(
-                scope=key.scope,
-                level=key.level,
-                start_us=key.start_us,
-                end_us=key.end_us,
-                total=chart.total,
-                entries=entries,
-                through=through,
+    try:
+        with database.unit_of_work(write=True) as session:
+            hold_changes(session)
+            # A deletion, merge or move since: not kept. A play of the window recorded since the
+            # watermark read above (folded or not): the chart may or may not have counted it.
+            if archive.epoch(session) != epoch or archive.has_plays_after(session, key, through):
+                return False
+            session.merge(
+                ArchivedChart(
+                    scope=key.scope,
+                    level=key.level,
+                    start_us=key.start_us,
+                    end_us=key.end_us,
+                    total=chart.total,
+                    entries=entries,
+                    through=through,
+                )
             )
-        )
+    except IntegrityError:  # another server's archiver kept it first
+        return False
     return True
 
 
