@@ -30,11 +30,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     Integer,
     and_,
     case,
     cast,
+    column,
     false,
     func,
     literal,
@@ -43,6 +45,7 @@ from sqlalchemy import (
     select,
     tuple_,
     union_all,
+    values,
 )
 from sqlalchemy.orm import Session
 
@@ -642,11 +645,23 @@ class SiteChart:
         pair = ChartPair.__table__.c
         spans: dict[tuple[int, int], tuple[int, int]] = {}
         ordered = sorted(pairs)
+        postgres = self.session.get_bind().dialect.name == "postgresql"
         for start in range(0, len(ordered), _CHUNK):
             chunk = ordered[start : start + _CHUNK]
             stmt = select(pair.item_id, pair.user_id, pair.first_us, pair.last_us).where(
-                pair.level == self.level.value, tuple_(pair.item_id, pair.user_id).in_(chunk)
+                pair.level == self.level.value
             )
+            if postgres:
+                # Joined to a list, which PostgreSQL probes the key with pair by pair (a list
+                # of row values it checks as one long OR: 160 ms for 1,000 pairs, not 10).
+                wanted = values(
+                    column("item_id", BigInteger), column("user_id", BigInteger), name="wanted"
+                ).data(chunk)
+                stmt = stmt.join(
+                    wanted, and_(pair.item_id == wanted.c.item_id, pair.user_id == wanted.c.user_id)
+                )
+            else:
+                stmt = stmt.where(tuple_(pair.item_id, pair.user_id).in_(chunk))
             for item, user, first, last in self.session.execute(stmt):
                 spans[(int(item), int(user))] = (int(first), int(last))
         return spans
