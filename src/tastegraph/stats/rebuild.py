@@ -117,7 +117,7 @@ def rebuild(
     if first is not None:
         years = list(range(_year(last), _year(first) - 1, -1))
         for done, year in enumerate(years, start=1):
-            _count_year(session, year, top, ordered=not unindexed)
+            _count_year(session, year, top)
             if progress is not None:
                 progress(done, len(years))
         _count_all(session)
@@ -154,7 +154,7 @@ def _year(moment: datetime) -> int:
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC).year
 
 
-def _count_year(session: Session, year: int, top: int, *, ordered: bool) -> None:
+def _count_year(session: Session, year: int, top: int) -> None:
     """The rows of every bucket inside ``year`` (every grain but ``all``) and the pairs'
     spans so far. One pass over the year's pair-days (sorted by pair) marks which of them
     open a month, quarter, half-year or year for their listener; from then on every grain is
@@ -175,7 +175,7 @@ def _count_year(session: Session, year: int, top: int, *, ordered: bool) -> None
             source, spare = spare, source
         _sizes(session, source, grain)
         for model in rollups._MODELS:
-            _insert_rows(session, source, model, grain, ordered=ordered)
+            _insert_rows(session, source, model, grain)
     np = rollups._NP.c
     pairs = _table(ChartPair)
     session.execute(
@@ -325,9 +325,7 @@ def _sizes(session: Session, source: Table, grain: Grain) -> None:
         session.execute(_table(ChartSize).insert().from_select(_SIZE_NAMES, stmt))
 
 
-def _insert_rows(
-    session: Session, source: Table, model: rollups.Model, grain: Grain, *, ordered: bool
-) -> None:
+def _insert_rows(session: Session, source: Table, model: rollups.Model, grain: Grain) -> None:
     """One grain's rows of one table from ``source``: a country row is a row of ``source``;
     a site-wide row sums the countries'."""
     a = source.c
@@ -384,8 +382,10 @@ def _insert_rows(
             .select_from(source.join(_table(ChartSize), sizes))
             .group_by(*keys)
         )
-    if ordered:  # into live indexes: walk them once
-        rows = rows.order_by(*keys)
+    # In key order, so a bucket's rows of a chart lie together on disk: a chart of one
+    # country reads a few pages per bucket, not one page per row among every other
+    # country's (and rows go into live indexes in one walk).
+    rows = rows.order_by(*keys)
     session.execute(_table(model).insert().from_select(names, rows))
 
 
