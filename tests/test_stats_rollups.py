@@ -27,8 +27,8 @@ from tastegraph.config import Settings
 from tastegraph.ingest.models import Play
 from tastegraph.runtime import Runtime
 from tastegraph.stats.levels import target_for
-from tastegraph.stats.models import ChartCount, ChartSize, CountryChartCount, Grain
-from tastegraph.stats.rollups import SITE, Rollups, fold, pending
+from tastegraph.stats.models import SITE, ChartCount, ChartSize, CountryChartCount, Grain
+from tastegraph.stats.rollups import Rollups, fold, pending
 from tastegraph.stats.spans import Extent, day_number, month_number, plan, year_of
 from tastegraph.web.app import create_app
 from tests.cli_helpers import assert_clean_exit, dev_env, invoke

@@ -26,7 +26,8 @@ from sqlalchemy.orm import Session
 from tastegraph.batch.jobs import JobContext
 from tastegraph.catalog.kinds import CONSUMABLE, CreditRole, Kind
 from tastegraph.ingest.models import Play
-from tastegraph.stats.rollups import HEAD_SHARE, SITE, US_PER_DAY, Rollups
+from tastegraph.stats.models import SITE
+from tastegraph.stats.rollups import HEAD_SHARE, US_PER_DAY, Rollups
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame, SparkSession

@@ -29,13 +29,12 @@ from sqlalchemy.orm import Session
 
 from tastegraph.catalog.kinds import Kind
 from tastegraph.ingest.models import Play
-from tastegraph.stats.models import ArchivedChart, ChartState
+from tastegraph.stats.models import SITE, ArchivedChart, ChartState
 from tastegraph.stats.spans import to_micros
 from tastegraph.storage.dialect import int_div, no_index, utc_micros
 
 ARCHIVE_DEPTH = 100
 """Entries kept per archived chart: deeper pages are counted from the rollups."""
-SITE = ""
 _US_PER_HOUR = 3_600_000_000
 _MOST_RANGES = 32
 """Beyond this many separate stretches of hours in one fold, the whole span goes."""

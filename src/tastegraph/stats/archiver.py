@@ -20,8 +20,8 @@ from sqlalchemy.exc import IntegrityError
 from tastegraph.accounts.models import User
 from tastegraph.catalog.kinds import Kind
 from tastegraph.stats import archive
-from tastegraph.stats.archive import ARCHIVE_DEPTH, SITE, Key
-from tastegraph.stats.models import ArchivedChart, ChartSize, ChartState
+from tastegraph.stats.archive import ARCHIVE_DEPTH, Key
+from tastegraph.stats.models import SITE, ArchivedChart, ChartSize, ChartState
 from tastegraph.stats.periods import Period, Window, resolve
 from tastegraph.stats.rollups import fold, hold_changes
 from tastegraph.stats.services import StatsService

@@ -54,6 +54,7 @@ from tastegraph.catalog.kinds import Kind
 from tastegraph.ingest.models import Play
 from tastegraph.stats.levels import played_for, target_for
 from tastegraph.stats.models import (
+    SITE,
     ChartCount,
     ChartPair,
     ChartSize,
@@ -61,7 +62,6 @@ from tastegraph.stats.models import (
     CountryChartCount,
     Grain,
 )
-from tastegraph.stats.rollups import SITE
 from tastegraph.stats.spans import (
     Extent,
     Piece,

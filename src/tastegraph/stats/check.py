@@ -26,8 +26,8 @@ from sqlalchemy.orm import Session
 
 from tastegraph.accounts.models import User
 from tastegraph.ingest.models import Play
-from tastegraph.stats.models import ChartCount, ChartPair, ChartSize, CountryChartCount, Grain
-from tastegraph.stats.rollups import GRAINS, SITE, bucket_sql, contributions
+from tastegraph.stats.models import SITE, ChartCount, ChartPair, ChartSize, CountryChartCount, Grain
+from tastegraph.stats.rollups import GRAINS, bucket_sql, contributions
 from tastegraph.storage.dialect import int_div, utc_micros
 
 US_PER_DAY = 86_400_000_000

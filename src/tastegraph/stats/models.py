@@ -31,6 +31,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from tastegraph.catalog.kinds import Kind
 from tastegraph.storage.base import Base, EnumText
 
+SITE = ""
+"""The ``country`` of site-wide rows (``ChartSize``, ``ArchivedChart``)."""
+
 
 class Grain(StrEnum):
     """How much time one rollup row covers. Buckets are numbered in UTC: days since

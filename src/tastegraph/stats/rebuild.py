@@ -41,7 +41,7 @@ from sqlalchemy.schema import CreateIndex, DropIndex
 from tastegraph.accounts.models import User
 from tastegraph.ingest.models import Play
 from tastegraph.stats import rollups
-from tastegraph.stats.models import ChartCount, ChartPair, ChartSize, CountryChartCount, Grain
+from tastegraph.stats.models import SITE, ChartCount, ChartPair, ChartSize, CountryChartCount, Grain
 from tastegraph.storage.dialect import int_div
 
 
@@ -307,7 +307,7 @@ def _sizes(session: Session, source: Table, grain: Grain) -> None:
     a = source.c
     bucket = a[grain.value]
     for by_country in (True, False):
-        scope: Any = a.country if by_country else literal(rollups.SITE)
+        scope: Any = a.country if by_country else literal(SITE)
         plays = func.sum(a.plays)
         stmt = (
             select(
@@ -359,7 +359,7 @@ def _insert_rows(session: Session, source: Table, model: rollups.Model, grain: G
         )
     else:
         sizes = and_(
-            s.country == rollups.SITE,
+            s.country == SITE,
             s.level == a.level,
             s.grain == grain.value,
             s.bucket == bucket,
@@ -442,7 +442,7 @@ def _count_all(session: Session) -> None:
             .group_by(*([t.country] if by_country else []), t.level, t.item_id)
             .subquery("years")
         )
-        scope: Any = pairs.c.country if by_country else literal(rollups.SITE)
+        scope: Any = pairs.c.country if by_country else literal(SITE)
         same = [years.c.level == pairs.c.level, years.c.item_id == pairs.c.item_id]
         if by_country:
             same.append(years.c.country == pairs.c.country)
@@ -465,7 +465,7 @@ def _count_all(session: Session) -> None:
         names = rollups._key_names(model)
         names += ["plays", "listeners", "lasts", "first_us", "last_us", "head"]
         session.execute(_table(model).insert().from_select(names, rows))
-        row_scope = (t.country if by_country else literal(rollups.SITE)).label("country")
+        row_scope = (t.country if by_country else literal(SITE)).label("country")
         rollups._shift_item_lasts(
             session,
             select(row_scope, t.level, rollups.NO_US.label("old"), t.last_us.label("new")).where(

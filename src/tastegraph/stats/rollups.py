@@ -78,6 +78,7 @@ from tastegraph.ingest.models import Play
 from tastegraph.stats import archive
 from tastegraph.stats.levels import children_of
 from tastegraph.stats.models import (
+    SITE,
     ChartCount,
     ChartPair,
     ChartSize,
@@ -116,8 +117,6 @@ HEAD_SHARE = 10_000
 """A row is ``head`` once it holds more than 1/HEAD_SHARE of its bucket's plays: at most that
 many rows per bucket, and a chart's top fifty are always among them for the periods people
 ask for (a fiftieth-best track has far more than a ten-thousandth of the plays)."""
-SITE = ""
-"""``ChartSize.country`` of the site-wide charts."""
 FOLD_CHUNK = 100_000
 """Play ids folded per transaction."""
 US_PER_DAY = 86_400_000_000
