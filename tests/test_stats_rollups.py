@@ -122,17 +122,25 @@ def _assert_exact(
             assert Rollups(session).differences() == 0
     for level in Kind if full else QUICK:
         for params in CHART_PARAMS if full else [CHART_PARAMS[i] for i in (1, 3, 6)]:
-            response = client.get(f"/api/v1/charts/{level.value}", params={**params, "limit": 1000})
-            assert response.status_code == 200, response.text
-            chart = response.json()
-            start = datetime.fromisoformat(chart["from"]) if chart["from"] else None
-            end = datetime.fromisoformat(chart["to"])
-            expected = _recount(runtime, level, start, end, params.get("country"))
-            got = {e["item"]["id"]: (e["plays"], e["listeners"]) for e in chart["entries"]}
-            assert got == expected, (level, params)
-            assert chart["total"] == len(expected)
-            order = [(-e["plays"], e["item"]["id"]) for e in chart["entries"]]
-            assert order == sorted(order)
+            assert_chart_exact(client, runtime, level, params, limit=1000)
+
+
+def assert_chart_exact(
+    client: TestClient, runtime: Runtime, level: Kind, params: dict[str, str], *, limit: int
+) -> None:
+    """The chart through the API equals a recount of the log: every item's plays and
+    listeners, how many items, and the order."""
+    response = client.get(f"/api/v1/charts/{level.value}", params={**params, "limit": limit})
+    assert response.status_code == 200, response.text
+    chart = response.json()
+    start = datetime.fromisoformat(chart["from"]) if chart["from"] else None
+    end = datetime.fromisoformat(chart["to"])
+    expected = _recount(runtime, level, start, end, params.get("country"))
+    got = {e["item"]["id"]: (e["plays"], e["listeners"]) for e in chart["entries"]}
+    assert got == expected, (level, params)
+    assert chart["total"] == len(expected)
+    order = [(-e["plays"], e["item"]["id"]) for e in chart["entries"]]
+    assert order == sorted(order)
 
 
 def _fold(runtime: Runtime) -> None:

@@ -7,8 +7,6 @@ archiver thread; what is archived already is kept, what no longer names a last p
 
 from __future__ import annotations
 
-import logging
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from tastegraph.accounts.models import User
 from tastegraph.catalog.kinds import Kind
+from tastegraph.periodic import Periodic
 from tastegraph.stats import archive
 from tastegraph.stats.archive import ARCHIVE_DEPTH, Key
 from tastegraph.stats.models import SITE, ArchivedChart, ChartSize, ChartState
@@ -26,8 +25,6 @@ from tastegraph.stats.periods import Period, Window, resolve
 from tastegraph.stats.rollups import fold, hold_changes
 from tastegraph.stats.services import StatsService
 from tastegraph.storage.database import Database
-
-_log = logging.getLogger(__name__)
 
 ARCHIVED_PERIODS = (Period.WEEK, Period.MONTH, Period.QUARTER, Period.HALF_YEARLY, Period.YEAR)
 
@@ -153,31 +150,14 @@ def _known(zone: str) -> bool:
     return True
 
 
-class Archiver:
-    """Runs ``run`` every ``interval`` seconds in a thread until stopped (the first run after
-    one interval, so a server starts quickly); a failed run is logged and retried."""
+class Archiver(Periodic):
+    """Brings the archive up to date (``run``) every ``interval`` seconds until stopped."""
 
     def __init__(self, database: Database, interval: float) -> None:
-        self.database = database
-        self.interval = interval
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        if self._thread is not None or self.interval <= 0:
-            return
-        self._thread = threading.Thread(target=self._loop, name="chart-archiver", daemon=True)
-        self._thread.start()
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self.interval):
-            try:
-                run(self.database)
-            except Exception:  # the next tick retries
-                _log.exception("archiving closed charts failed")
-
-    def stop(self, timeout: float = 60.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
+        super().__init__(
+            lambda: run(database),
+            interval,
+            name="chart-archiver",
+            failure="archiving closed charts failed",
+            stop_timeout=60.0,
+        )

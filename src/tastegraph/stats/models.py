@@ -178,17 +178,17 @@ class ChartState(Base):
     it did not change meanwhile."""
     epoch: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     """Moves on with every change of the rollups other than a fold (deletions, merges, moves,
-    rebuilds), which empty the chart archive: an archived chart computed across one is not
-    kept."""
+    rebuilds, loads): a chart the archiver computed across one is not kept."""
 
 
 class ArchivedChart(Base):
     """A site-wide or geo chart of a closed window (last week, month, quarter, half-year or
     year in some time zone), computed ahead from the rollups by ``stats/archiver.py``.
 
-    It is deleted in the transaction of any change that could alter it: a fold of plays in
-    its window, and every deletion, merge, move or rebuild (``stats/archive.py``); a chart is
-    served from it only while no play of its window waits to be folded."""
+    It is deleted in the transaction of any change that could alter it (a fold or deletion of
+    plays in its window, a listener of its country moving, a merge or rebuild: see
+    ``stats/archive.py``); a chart is served from it only while no play of its window waits to
+    be folded."""
 
     __tablename__ = "chart_archive"
     __table_args__ = (Index("ix_chart_archive_end", "end_us"),)

@@ -166,10 +166,8 @@ class StatsService:
         offset: int,
         listeners: bool,
     ) -> Chart:
-        """A site-wide or geo chart from the rollups (``charts.SiteChart``): its top items,
-        how many there are and their listeners, each from a few rows where it can; summed in
-        full where it cannot. Read again if the rollups changed meanwhile (PostgreSQL reads
-        each statement afresh)."""
+        """A site-wide or geo chart: from the chart archive when it holds this window (a
+        closed period) and is still right, else ``counted_site_chart``."""
         start, end = (window.start, window.end) if window is not None else (None, None)
         if start is not None and end is not None and offset + limit <= archive.ARCHIVE_DEPTH:
             kept = archive.served(self.session, archive.Key.of(level, country, start, end))
@@ -188,8 +186,11 @@ class StatsService:
         offset: int,
         listeners: bool,
     ) -> Chart:
-        """A site-wide or geo chart counted from the rollups and the log, never read from
-        the archive (``archiver.py`` fills it with these)."""
+        """A site-wide or geo chart from the rollups (``charts.SiteChart``): its top items,
+        how many there are and their listeners, each from a few rows where it can; summed in
+        full where it cannot. Read again if the rollups changed meanwhile (PostgreSQL reads
+        each statement afresh). Never read from the archive (``archiver.py`` fills it with
+        these)."""
         start, end = (window.start, window.end) if window is not None else (None, None)
         settled = self.session.get_bind().dialect.name != "postgresql"
         for attempt in range(3):
