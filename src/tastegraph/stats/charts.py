@@ -634,7 +634,11 @@ class SiteChart:
         for chunk in _chunks(sorted(mapping)):
             stmt = select(Play.item_id, Play.user_id).where(item.in_(chunk), *when)
             if self.country is not None:
-                stmt = stmt.join(User, User.id == Play.user_id).where(User.country == self.country)
+                # From the plays to their listener: SQLite would otherwise start from the
+                # country's people and probe each of them for every item of the chunk.
+                stmt = stmt.join(User, User.id == no_index(Play.user_id)).where(
+                    User.country == self.country
+                )
             for played, user in self.session.execute(stmt.distinct()):
                 for target in mapping[int(played)]:
                     found.add((target, int(user)))
