@@ -44,11 +44,10 @@ def _statements_of(runtime: Runtime, chart: Any) -> list[tuple[str, Any]]:
     return seen
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_geo_charts_reach_listeners_from_the_plays(
-    client: TestClient, runtime: Runtime, alice: Account, register: Any, database_url: str
+    client: TestClient, runtime: Runtime, alice: Account, register: Any
 ) -> None:
-    if not database_url.startswith("sqlite"):
-        pytest.skip("a SQLite plan")
     people = [alice, register("bob", country="DE", timezone="Europe/Berlin")]
     for n in range(30):  # enough people in the country that starting from them looks cheap
         register(f"de{n}", country="DE", timezone="Europe/Berlin")
