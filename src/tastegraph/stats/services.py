@@ -460,11 +460,12 @@ _AnySelect = TypeVar("_AnySelect", bound="Select[*tuple[Any, ...]]")
 
 
 def _of_country(stmt: _AnySelect, country: str | None) -> _AnySelect:
-    """Only the plays of the listeners of ``country`` (joined from the plays, so the plays
-    are found first)."""
+    """Only the plays of the listeners of ``country``, joined from the plays so the plays are
+    found first (SQLite would otherwise start from the country's people and look each one's
+    plays up)."""
     if country is None:
         return stmt
-    return stmt.join(User, User.id == Play.user_id).where(User.country == country)
+    return stmt.join(User, User.id == no_index(Play.user_id)).where(User.country == country)
 
 
 _BY_INDEX_LOOKUPS = {
