@@ -27,12 +27,13 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
     Integer,
+    Select,
     and_,
     case,
     cast,
@@ -332,13 +333,7 @@ class SiteChart:
         stmt = select(
             played_item.label("item_id"), cast(func.count(), Integer).label("plays")
         ).where(*when)
-        if self.country is not None:
-            # From the plays (less than a day of them) to their listener: SQLite would start
-            # from the country's people and look each one's plays up (23,000 for the US).
-            stmt = stmt.join(User, User.id == no_index(Play.user_id)).where(
-                User.country == self.country
-            )
-        return stmt.group_by(played_item).subquery("per_item")
+        return of_country(stmt, self.country).group_by(played_item).subquery("per_item")
 
     def _unfolded(self) -> list[ColumnElement[bool]]:
         """The plays after the watermark (up to the last one when the chart was started);
@@ -636,13 +631,9 @@ class SiteChart:
             when.append(Play.played_at < end)
         found: set[tuple[int, int]] = set()
         for chunk in _chunks(sorted(mapping)):
-            stmt = select(Play.item_id, Play.user_id).where(item.in_(chunk), *when)
-            if self.country is not None:
-                # From the plays to their listener: SQLite would otherwise start from the
-                # country's people and probe each of them for every item of the chunk.
-                stmt = stmt.join(User, User.id == no_index(Play.user_id)).where(
-                    User.country == self.country
-                )
+            stmt = of_country(
+                select(Play.item_id, Play.user_id).where(item.in_(chunk), *when), self.country
+            )
             for played, user in self.session.execute(stmt.distinct()):
                 for target in mapping[int(played)]:
                     found.add((target, int(user)))
@@ -740,6 +731,19 @@ class SiteChart:
                     if (target, int(user)) in unsure:
                         found.add((target, int(user)))
         return found
+
+
+_AnySelect = TypeVar("_AnySelect", bound="Select[*tuple[Any, ...]]")
+
+
+def of_country(stmt: _AnySelect, country: str | None) -> _AnySelect:
+    """Only the plays (of a statement on ``plays``) of the listeners of ``country``; all of
+    them for None. Joined from the plays, so the plays are found first: SQLite would
+    otherwise start from the country's people and look each one's plays up (23,398 for the
+    US; for a chart's listeners, once per item of a chunk)."""
+    if country is None:
+        return stmt
+    return stmt.join(User, User.id == no_index(Play.user_id)).where(User.country == country)
 
 
 def _chunks(ids: list[int]) -> Iterator[list[int]]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -31,7 +31,7 @@ from tastegraph.catalog.matching import identity
 from tastegraph.catalog.models import Item, ItemTag, Tag
 from tastegraph.ingest.models import Play
 from tastegraph.stats import archive
-from tastegraph.stats.charts import SiteChart
+from tastegraph.stats.charts import SiteChart, of_country
 from tastegraph.stats.levels import played_for, target_for
 from tastegraph.stats.models import ChartCount, ChartState, CountryChartCount, Grain
 from tastegraph.stats.periods import Window, week_starts
@@ -305,7 +305,7 @@ class StatsService:
             plays = cast(func.count(), Integer).label("plays")
             per_item_plays = select(played_item.label("item_id"), plays)
             per_item = (
-                _of_country(per_item_plays, country)
+                of_country(per_item_plays, country)
                 .where(*when)
                 .group_by(played_item)
                 .subquery("per_item")
@@ -391,7 +391,7 @@ class StatsService:
         if not ids:
             return {}
         played = played_for(level, ids).subquery("played")
-        rows = _of_country(
+        rows = of_country(
             select(played.c.target_id, Play.user_id)
             .select_from(played)
             .join(Play, Play.item_id == played.c.item_id),
@@ -454,18 +454,6 @@ class StatsService:
         return {
             item.id: item for item in self.session.scalars(select(Item).where(Item.id.in_(ids)))
         }
-
-
-_AnySelect = TypeVar("_AnySelect", bound="Select[*tuple[Any, ...]]")
-
-
-def _of_country(stmt: _AnySelect, country: str | None) -> _AnySelect:
-    """Only the plays of the listeners of ``country``, joined from the plays so the plays are
-    found first (SQLite would otherwise start from the country's people and look each one's
-    plays up)."""
-    if country is None:
-        return stmt
-    return stmt.join(User, User.id == no_index(Play.user_id)).where(User.country == country)
 
 
 _BY_INDEX_LOOKUPS = {
