@@ -106,6 +106,7 @@ from tastegraph.catalog.models import Item, ItemTag, Tag
 from tastegraph.config import Mode, Settings
 from tastegraph.ingest.models import Play
 from tastegraph.runtime import Runtime
+from tastegraph.storage.engine import copy_sqlite_database
 
 BIN = Path(sys.executable).parent
 PLACEMENT = "player"
@@ -149,7 +150,7 @@ def demo_copy(url: str | None, users: int, workdir: Path) -> str:
     target = workdir / "tastegraph.db"
     if url:
         source = Path(url.removeprefix("sqlite:///"))
-        shutil.copy(source, target)
+        copy_sqlite_database(source, target)
         return f"sqlite:///{target}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("TASTEGRAPH_")}
     env |= {"TASTEGRAPH_MODE": "demo", "TASTEGRAPH_DATA_DIR": str(workdir)}

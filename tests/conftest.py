@@ -8,7 +8,6 @@ TASTEGRAPH_TEST_REQUIRE_POSTGRES=1 (as in CI), which turns the skip into a failu
 from __future__ import annotations
 
 import os
-import shutil
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from tastegraph import migrations
 from tastegraph.all_models import Base
 from tastegraph.config import Mode, Settings
 from tastegraph.runtime import Runtime
+from tastegraph.storage.engine import copy_sqlite_database
 from tastegraph.web.app import create_app
 
 # argon2 at its cheapest in tests, in this process and in every server or CLI process a test
@@ -111,7 +111,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         template: Path = request.getfixturevalue("sqlite_template")
         path = tmp_path / "tastegraph.db"
-        shutil.copy(template, path)
+        copy_sqlite_database(template, path)
         return f"sqlite:///{path}"
     url: str = request.getfixturevalue("postgres_url")
     _truncate_postgres(url)

@@ -6,7 +6,6 @@ at a small size (sizes scale with the number of users).
 
 from __future__ import annotations
 
-import shutil
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -41,6 +40,7 @@ from tastegraph.locales import normalize_locale
 from tastegraph.runtime import Runtime
 from tastegraph.social.models import Friendship
 from tastegraph.stats.rollups import Rollups, pending
+from tastegraph.storage.engine import copy_sqlite_database
 from tests.conftest import _truncate_postgres
 
 ANCHOR = datetime(2025, 3, 17, tzinfo=UTC)  # a Monday, a few weeks after a DST change
@@ -185,7 +185,7 @@ def _fresh_runtime(database_url: str, tmp_path: Path, request: pytest.FixtureReq
     """Another empty database of the same backend."""
     if database_url.startswith("sqlite"):
         path = tmp_path / "again.db"
-        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        copy_sqlite_database(request.getfixturevalue("sqlite_template"), path)
         url = f"sqlite:///{path}"
     else:
         _truncate_postgres(database_url)

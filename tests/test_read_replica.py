@@ -4,7 +4,6 @@ writes and everything a write unit reads go to the primary."""
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from tastegraph.accounts.models import User
 from tastegraph.accounts.schemas import UserCreate
 from tastegraph.config import Mode, Settings
 from tastegraph.runtime import Runtime
-from tastegraph.storage.engine import make_engine
+from tastegraph.storage.engine import copy_sqlite_database, make_engine
 from tastegraph.web.app import create_app
 from tests.conftest import play, track
 
@@ -40,8 +39,8 @@ def test_read_units_read_the_replica_and_writes_go_to_the_primary(
 ) -> None:
     """Two different databases, so where each unit went shows in what it finds."""
     primary, replica = tmp_path / "primary.db", tmp_path / "replica.db"
-    shutil.copy(sqlite_template, primary)
-    shutil.copy(sqlite_template, replica)
+    copy_sqlite_database(sqlite_template, primary)
+    copy_sqlite_database(sqlite_template, replica)
     runtime = Runtime.create(_settings(f"sqlite:///{primary}", f"sqlite:///{replica}", tmp_path))
     try:
         with runtime.db.unit_of_work(write=True) as session:

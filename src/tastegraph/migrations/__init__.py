@@ -27,6 +27,37 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+    # Pooled connections noted where the rollups were when they opened (storage/engine.py).
+    engine.dispose()
+    if revision == "head":
+        restore_rollups_file(engine)
+
+
+def restore_rollups_file(engine: Engine) -> bool:
+    """Give a migrated SQLite file whose rollups file is missing (a copy or backup of the
+    database file alone) an empty one, and say whether it did. The rollups are derived data:
+    empty, they count no play, so every chart counts the log itself until the next fold has
+    counted it all into them again."""
+    from tastegraph.stats.models import ROLLUP_TABLES
+    from tastegraph.storage.engine import ROLLUPS
+
+    if engine.dialect.name != "sqlite" or current_revision(engine) != head_revision():
+        return False
+    with engine.begin() as connection:
+        if ROLLUPS not in {row[1] for row in connection.exec_driver_sql("PRAGMA database_list")}:
+            return False
+        in_main = "SELECT count(*) FROM main.sqlite_master WHERE type = 'table' AND name = ?"
+        apart = f"SELECT count(*) FROM {ROLLUPS}.sqlite_master WHERE type = 'table'"  # noqa: S608
+        placed = connection.exec_driver_sql(
+            f"{in_main} UNION ALL {apart}", (ROLLUP_TABLES[0].name,)
+        )
+        if any(count for (count,) in placed):
+            return False
+        into = connection.execution_options(schema_translate_map={None: ROLLUPS})
+        for table in ROLLUP_TABLES:
+            table.create(into)
+    engine.dispose()
+    return True
 
 
 def reset(engine: Engine) -> None:
@@ -58,3 +89,4 @@ def ensure_migrated(engine: Engine) -> None:
             f"but this version of tastegraph needs revision {head}. "
             "Run `tastegraph db upgrade` to migrate it."
         )
+    restore_rollups_file(engine)

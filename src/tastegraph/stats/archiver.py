@@ -78,7 +78,8 @@ def run(
     moment = now or datetime.now(UTC)
     fold(database)  # charts with plays waiting to be folded in their window are not kept
     want = wanted(database, moment)
-    with database.unit_of_work(write=True) as session:
+    with database.unit_of_work(rollups_only=True) as session:
+        hold_changes(session)
         a = ArchivedChart.__table__.c
         have = {
             Key(scope, Kind(level), start, end)
@@ -120,7 +121,7 @@ def _archive_one(database: Database, key: Key, window: Window) -> bool:
         )
         entries = [[e.item.id, e.plays, e.listeners or 0] for e in chart.entries]
     try:
-        with database.unit_of_work(write=True) as session:
+        with database.unit_of_work(rollups_only=True) as session:
             hold_changes(session)
             # A deletion, merge or move since: not kept. A play of the window recorded since the
             # watermark read above (folded or not): the chart may or may not have counted it.

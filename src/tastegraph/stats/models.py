@@ -24,8 +24,19 @@ many distinct items) and says which rows may be in a chart's top (``head``).
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import cast
 
-from sqlalchemy import JSON, BigInteger, Boolean, Index, Integer, SmallInteger, String, text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Table,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tastegraph.catalog.kinds import Kind
@@ -203,3 +214,10 @@ class ArchivedChart(Base):
     """[item_id, plays, listeners] of the top items, best first (ties by id)."""
     through: Mapped[int] = mapped_column(BigInteger)
     """The watermark of the rollups it was computed from."""
+
+
+ROLLUP_TABLES: tuple[Table, ...] = tuple(
+    cast(Table, model.__table__)
+    for model in (ChartState, ChartCount, CountryChartCount, ChartSize, ChartPair, ArchivedChart)
+)
+"""What a fold writes: on a SQLite file these live in the rollups file (``storage/engine.py``)."""

@@ -56,6 +56,7 @@ from sqlalchemy import (
     case,
     cast,
     delete,
+    false,
     func,
     literal,
     literal_column,
@@ -590,7 +591,7 @@ def _fold_once(database: Database, chunk: int) -> int | None:
         with database.unit_of_work(write=True) as session:
             _lock(session, _WRITE)
             top = session.scalar(select(func.max(Play.id)))
-    with database.unit_of_work(write=True) as session:
+    with database.unit_of_work(rollups_only=True) as session:
         _lock(session, _FOLD)
         if database.dialect != "postgresql":
             top = session.scalar(select(func.max(Play.id)))
@@ -629,15 +630,20 @@ def pending(session: Session) -> int:
 
 def hold_changes(session: Session) -> None:
     """No fold or other change of the rollups commits until this transaction ends (others
-    holding this too may go on); nothing on SQLite, where writers take turns anyway."""
+    holding this too may go on; on SQLite, one at a time)."""
     _lock(session, _FOLD, shared=True)
 
 
 def _lock(session: Session, key: int, *, shared: bool = False) -> None:
-    """A PostgreSQL advisory lock held until the transaction ends; nothing on SQLite."""
+    """A PostgreSQL advisory lock held until the transaction ends. On SQLite, ``_FOLD`` is
+    the rollups' write lock (their own file's, when they have one: ``storage/engine.py``),
+    taken by a write that changes nothing; it must come before the transaction reads them, or
+    a fold committed in between makes the write fail instead of wait."""
     if session.get_bind().dialect.name == "postgresql":
         name = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
         session.execute(select(getattr(func, name)(key)))
+    elif key == _FOLD:
+        session.execute(delete(ChartState).where(false()))
 
 
 def _counted_through(session: Session) -> int:

@@ -42,11 +42,18 @@ class Database:
         return self.engine.dialect.name
 
     @contextmanager
-    def unit_of_work(self, *, write: bool = False) -> Iterator[Session]:
-        """A session whose work is committed when the block ends and rolled back on error."""
+    def unit_of_work(self, *, write: bool = False, rollups_only: bool = False) -> Iterator[Session]:
+        """A session whose work is committed when the block ends and rolled back on error.
+
+        ``rollups_only``: a write unit that writes nothing but the chart rollups (a fold, the
+        archiver). On a SQLite file, whose rollups are a file of their own, it takes their
+        write lock when it first writes (``stats.rollups``), not the log's: plays are recorded
+        meanwhile."""
+        write = write or rollups_only
         with (self._sessions if write else self._read_sessions)() as session:
             if write and self.dialect == "sqlite":
-                session.connection(execution_options={SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+                mode = "ROLLUPS" if rollups_only else "IMMEDIATE"
+                session.connection(execution_options={SQLITE_BEGIN_OPTION: mode})
             try:
                 yield session
                 session.commit()

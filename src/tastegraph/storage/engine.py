@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -10,6 +12,9 @@ from sqlalchemy.engine import Connection
 from tastegraph.config import Settings
 
 SQLITE_BEGIN_OPTION = "tastegraph_sqlite_begin"
+ROLLUPS = "rollups"
+"""The name a SQLite database file's rollups file is attached under (``rollups_file``)."""
+_SPLIT = "tastegraph_rollups_apart"
 # How often a PostgreSQL backend running a statement checks that its client is still there.
 CLIENT_CHECK_MS = 5000
 
@@ -51,11 +56,33 @@ def make_engine(settings: Settings, url: str | None = None, *, read_only: bool =
     return engine
 
 
-def _sqlite_engine(url: str, settings: Settings, *, read_only: bool = False) -> Engine:
-    if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
-        from pathlib import Path
+def rollups_file(database: Path) -> Path:
+    """Where a SQLite database file keeps its chart rollups: ``tastegraph.db`` beside
+    ``tastegraph-rollups.db``. SQLite has one writer per file; with the rollups in a file of
+    their own, folding plays into them (which writes only there) runs beside recording plays
+    (which writes only the log's file)."""
+    return database.with_name(f"{database.stem}-{ROLLUPS}{database.suffix}")
 
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+
+def sqlite_file(url: str) -> Path | None:
+    """The database file of a SQLite URL; None for an in-memory database or another backend."""
+    if not url.startswith("sqlite:///") or url.startswith("sqlite:///:memory:"):
+        return None
+    path = url.removeprefix("sqlite:///").split("?", 1)[0]
+    return Path(path) if path else None
+
+
+def copy_sqlite_database(source: Path, target: Path) -> None:
+    """Copy a closed SQLite database: its file and its rollups file, when it has one."""
+    shutil.copy(source, target)
+    if rollups_file(source).exists():
+        shutil.copy(rollups_file(source), rollups_file(target))
+
+
+def _sqlite_engine(url: str, settings: Settings, *, read_only: bool = False) -> Engine:
+    path = sqlite_file(url)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(
         url,
         echo=settings.database_echo,
@@ -70,7 +97,7 @@ def _sqlite_engine(url: str, settings: Settings, *, read_only: bool = False) -> 
         )
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+    def _on_connect(dbapi_connection: Any, record: Any) -> None:
         # Take over transaction control from pysqlite so BEGIN IMMEDIATE is possible.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -81,6 +108,15 @@ def _sqlite_engine(url: str, settings: Settings, *, read_only: bool = False) -> 
         # 64 MiB of page cache (the default is 2 MiB): index pages of a growing play log stay
         # in memory, so inserts do not slow down as the log grows.
         cursor.execute("PRAGMA cache_size=-65536")
+        apart = False
+        if path is not None:
+            cursor.execute(f"ATTACH DATABASE ? AS {ROLLUPS}", (str(rollups_file(path)),))
+            cursor.execute(f"PRAGMA {ROLLUPS}.journal_mode=WAL")
+            cursor.execute(f"PRAGMA {ROLLUPS}.synchronous={synchronous}")
+            cursor.execute(f"PRAGMA {ROLLUPS}.cache_size=-65536")
+            found = f"SELECT count(*) FROM {ROLLUPS}.sqlite_master WHERE type = 'table'"  # noqa: S608
+            apart = bool(cursor.execute(found).fetchone()[0])
+        record.info[_SPLIT] = apart
         if read_only:
             cursor.execute("PRAGMA query_only=ON")
         cursor.close()
@@ -88,8 +124,16 @@ def _sqlite_engine(url: str, settings: Settings, *, read_only: bool = False) -> 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         # Writers take the write lock up front: a deferred transaction that reads and then
-        # writes can fail with SQLITE_BUSY_SNAPSHOT instead of waiting for the lock.
+        # writes can fail with SQLITE_BUSY_SNAPSHOT instead of waiting for the lock. BEGIN
+        # IMMEDIATE locks every attached file, so with the rollups apart a writer locks the
+        # log's file alone (a write that changes nothing), and takes the rollups' lock when it
+        # needs it (``stats.rollups``); a writer of the rollups alone takes only theirs.
         mode = conn.get_execution_options().get(SQLITE_BEGIN_OPTION, "DEFERRED")
-        conn.exec_driver_sql(f"BEGIN {mode}")
+        if mode == "DEFERRED" or not conn.info.get(_SPLIT):
+            conn.exec_driver_sql(f"BEGIN {'DEFERRED' if mode == 'DEFERRED' else 'IMMEDIATE'}")
+            return
+        conn.exec_driver_sql("BEGIN DEFERRED")
+        if mode == "IMMEDIATE":
+            conn.exec_driver_sql("DELETE FROM main.plays WHERE 0")
 
     return engine
