@@ -52,6 +52,7 @@ from tastegraph.insights import segment_bits
 from tastegraph.insights.models import CostKind, TitleAdDelivery, TitleCost
 from tastegraph.runtime import Runtime
 from tastegraph.social.models import Group, GroupMember
+from tastegraph.storage.engine import remove_sqlite_database
 
 MICROS = 1_000_000
 
@@ -412,8 +413,8 @@ def _create(args: argparse.Namespace) -> tuple[str, Callable[[], None] | None]:
     if args.backend == "sqlite":
         args.workdir.mkdir(parents=True, exist_ok=True)
         path = args.workdir / f"insights-{args.users}-{args.plays}.db"
-        path.unlink(missing_ok=True)
-        return f"sqlite:///{path}", None if args.keep else path.unlink
+        remove_sqlite_database(path)
+        return f"sqlite:///{path}", None if args.keep else lambda: remove_sqlite_database(path)
     name = f"tastegraph_insights_bench_{args.users}_{args.plays}"
     admin = sa.create_engine(args.postgres_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:

@@ -91,6 +91,7 @@ from tastegraph.social.models import (
     GroupMember,
     Shout,
 )
+from tastegraph.storage.engine import remove_sqlite_database
 
 BACKGROUND_FRIENDS = 10
 """Friends per person on average, outside the viewers' own."""
@@ -837,11 +838,11 @@ def database(args: argparse.Namespace, backend: str, workdir: Path) -> Iterator[
     throwaway one."""
     if backend == "sqlite":
         path = args.sqlite_file or workdir / "social.db"
-        if not args.reuse and Path(path).exists():
-            Path(path).unlink()
+        if not args.reuse:
+            remove_sqlite_database(Path(path))
         yield f"sqlite:///{path}"
         if not args.keep_database and args.sqlite_file is None:
-            Path(path).unlink(missing_ok=True)
+            remove_sqlite_database(Path(path))
         return
     name = args.database or f"tg_social_bench_{os.getpid()}"
     admin = sa.create_engine(args.postgres_url, isolation_level="AUTOCOMMIT")

@@ -91,6 +91,7 @@ from tastegraph.ingest.models import Play
 from tastegraph.ingest.validation import validate_plays
 from tastegraph.runtime import Runtime
 from tastegraph.stats.rollups import Rollups, fold, pending
+from tastegraph.storage.engine import remove_sqlite_database
 
 SPAN_DAYS = 3 * 365
 """How far back the generated history goes."""
@@ -1087,16 +1088,13 @@ def bench_database(args: argparse.Namespace, backend: str, workdir: Path) -> Ite
             with fresh_database(backend, workdir, args.postgres_url, f"scale-{backend}") as url:
                 yield url
             return
-        files = [Path(f"{args.sqlite_file}{suffix}") for suffix in ("", "-wal", "-shm")]
         if not args.reuse:
-            for path in files:
-                path.unlink(missing_ok=True)
+            remove_sqlite_database(args.sqlite_file)
         try:
             yield f"sqlite:///{args.sqlite_file}"
         finally:
             if not args.keep_database:
-                for path in files:
-                    path.unlink(missing_ok=True)
+                remove_sqlite_database(args.sqlite_file)
         return
     if args.database is None:
         with fresh_database(backend, workdir, args.postgres_url, f"scale-{backend}") as url:

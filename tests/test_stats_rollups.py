@@ -380,6 +380,55 @@ def test_every_plan_covers_its_window_exactly(seed: int) -> None:
         assert len(pieces) <= 12
 
 
+def test_plays_arriving_between_counted_ones_of_other_items(
+    client: TestClient, runtime: Runtime, alice: Account
+) -> None:
+    """Plays that land between a listener's counted plays of an item are new listeners of
+    exactly the buckets where the log has no other counted play of that item by them. The
+    log was once asked about any item of the level instead (an album's bucket counted as
+    seen because the listener played another album that day): 60 rows wrong here."""
+    songs = [
+        track("Halo", "Beyoncé", album="I Am... Sasha Fierce"),
+        track("99 Problems", "JAY-Z", album="The Black Album"),
+        track("Crazy in Love", ["Beyoncé", "JAY-Z"]),
+        track("Hyperballad", "Björk", album="Post"),
+    ]
+    rng = random.Random(3)
+    for _ in range(2):
+        _submit(
+            client,
+            alice,
+            [play(_ts(rng.uniform(0.01, 400)), rng.choice(songs)) for _ in range(40)],
+        )
+        fold(runtime.db)
+        _assert_exact(client, runtime)
+
+
+def test_deleting_a_play_of_two_artists(
+    client: TestClient, runtime: Runtime, alice: Account
+) -> None:
+    """A play that counts for two artists leaves both: each one's remaining first and last
+    play is looked up among that artist's plays only (once it was among both's)."""
+    beyonce, jay_z = track("Halo", "Beyoncé"), track("99 Problems", "JAY-Z")
+    _submit(
+        client,
+        alice,
+        [
+            play(_ts(350), jay_z),
+            play(_ts(300), beyonce),
+            play(_ts(100), track("Crazy in Love", ["Beyoncé", "JAY-Z"])),
+            play(_ts(10), beyonce),
+            play(_ts(5), jay_z),
+        ],
+    )
+    fold(runtime.db)
+    history = client.get("/api/v1/users/alice/plays", params={"limit": 10}).json()["plays"]
+    both = next(p for p in history if p["item"]["title"] == "Crazy in Love")
+    gone = client.delete(f"/api/v1/plays/{both['id']}", headers=alice.headers)
+    assert gone.status_code == 204, gone.text
+    _assert_exact(client, runtime, full=True)
+
+
 def test_site_charts_without_listeners(
     client: TestClient, runtime: Runtime, alice: Account, register: Any
 ) -> None:

@@ -54,7 +54,8 @@ def check() -> None:
     """Compare the rollups with a recount of the plays they count; exit 1 if they differ."""
     from tastegraph.stats.rollups import Rollups, pending
 
-    with runtime() as rt, rt.db.unit_of_work() as session:
+    # Holds folds back while it counts (on the primary: a replica would refuse the lock).
+    with runtime() as rt, rt.db.unit_of_work(rollups_only=True) as session:
         different = Rollups(session).differences()
         waiting = pending(session)
     typer.echo(f"{waiting} plays not folded yet (charts count them from the log)")

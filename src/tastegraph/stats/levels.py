@@ -18,7 +18,7 @@ from typing import Any, TypeVar, cast
 
 from sqlalchemy import ColumnElement, and_, case, literal, select
 from sqlalchemy.orm import InstrumentedAttribute
-from sqlalchemy.sql import Select
+from sqlalchemy.sql import FromClause, Select
 
 from tastegraph.catalog.kinds import CONSUMABLE, CreditRole, Kind
 from tastegraph.catalog.models import Item, ItemCredit
@@ -111,30 +111,44 @@ def played_for(level: Kind, target_ids: Sequence[int] | Any) -> Select[int, int]
 
 
 def children_of(
-    level: Kind, which: Callable[[Any], ColumnElement[bool]] | None = None
+    level: Kind,
+    which: Callable[[Any], ColumnElement[bool]] | None = None,
+    *,
+    items_only: bool = False,
+    outer: FromClause | None = None,
 ) -> Select[int, int]:
     """(item_id, target_id) for every played item and the item of ``level`` its plays count
     for (only the targets ``which(target column)`` picks, when given: the condition goes into
-    every branch, where the indexes on parents and credits find the few rows)."""
+    every branch, where the indexes on parents and credits find the few rows).
+
+    ``items_only``: the item ids alone, for ``Play.item_id.in_(...)``; ``outer``: the table of
+    the enclosing statement whose column ``which`` names, to correlate to. Both are needed for
+    that: a ``.subquery()`` (a table of its own in FROM) cannot correlate, and SQLAlchemy does
+    not correlate a select nested two deep to the table an UPDATE or DELETE changes; either
+    way the select would join every row of that table instead of the one at hand."""
 
     def only(target: Any) -> list[ColumnElement[bool]]:
         return [] if which is None else [which(target)]
 
-    if level in CONSUMABLE:  # a chart's items of the level are of that kind
-        return select(Item.id.label("item_id"), Item.id.label("target_id")).where(
-            no_index(Item.kind) == level, *only(Item.id)
+    def pick(item: Any, target: Any) -> Select[Any]:
+        picked = (
+            select(item.label("item_id"))
+            if items_only
+            else select(item.label("item_id"), target.label("target_id"))
         )
+        return picked if outer is None else picked.correlate(outer)
+
+    if level in CONSUMABLE:  # a chart's items of the level are of that kind
+        return pick(Item.id, Item.id).where(no_index(Item.kind) == level, *only(Item.id))
     if level in (Kind.ARTIST, Kind.TEAM):
         roles = (CreditRole.MAIN,) if level is Kind.ARTIST else (CreditRole.HOME, CreditRole.AWAY)
-        return select(
-            ItemCredit.item_id.label("item_id"), ItemCredit.credited_id.label("target_id")
-        ).where(
+        return pick(ItemCredit.item_id, ItemCredit.credited_id).where(
             no_index(ItemCredit.role).in_([r.value for r in roles]), *only(ItemCredit.credited_id)
         )
     parent = _ITEMS.alias("parent")
     children = cast(
         Select[int, int],
-        select(Item.id.label("item_id"), Item.parent_id.label("target_id"))
+        pick(Item.id, Item.parent_id)
         .join(parent, parent.c.id == Item.parent_id)
         .where(no_index(parent.c.kind) == level, *only(Item.parent_id)),
     )
@@ -147,7 +161,7 @@ def children_of(
             _ITEMS.alias("grand"),
         )
         grandchildren = (
-            select(child.c.id, middle.c.parent_id)
+            pick(child.c.id, middle.c.parent_id)
             .join(middle, middle.c.id == child.c.parent_id)
             .join(grand, grand.c.id == middle.c.parent_id)
             .where(

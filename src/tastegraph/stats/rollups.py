@@ -810,27 +810,26 @@ def _mark_seen(session: Session, through: int, *, first: Any, last: Any, only: A
             if (days := bucket_days(Grain(g), b)) is not None
         ],
     )
-    # Keep the ones the log confirms.
+    # Keep the ones the log confirms: a counted play of the listener, of an item that counts
+    # for that row's item (not any row's: ``children_of``'s ``outer``), inside the bucket.
     seen, bound = _SEEN.c, _BOUNDS.c
     for level in _levels_in(session, _SEEN):
-        played = children_of(Kind(level), lambda target: target == seen.item_id).subquery()
-        found = (
+        played = children_of(
+            Kind(level), lambda target: target == seen.item_id, items_only=True, outer=_SEEN
+        )
+        confirmed = (
             select(literal(1))
-            .select_from(Play)
+            .select_from(_BOUNDS, Play)
             .where(
+                bound.grain == seen.grain,
+                bound.bucket == seen.bucket,
                 Play.user_id == seen.user_id,
-                Play.item_id.in_(select(played.c.item_id)),
+                Play.item_id.in_(played),
                 # By listener and item (not listener and time: a listener's whole year).
                 no_index(Play.played_at) >= bound.start_at,
                 no_index(Play.played_at) < bound.end_at,
                 Play.id <= through,
             )
-            .exists()
-        )
-        confirmed = (
-            select(literal(1))
-            .select_from(_BOUNDS)
-            .where(bound.grain == seen.grain, bound.bucket == seen.bucket, found)
             .exists()
         )
         session.execute(delete(_SEEN).where(seen.level == level, ~confirmed))
@@ -1479,11 +1478,12 @@ def _drop_empty_touched(session: Session) -> None:
 
 
 def _pair_span(level: Kind, target: Any, user: Any, through: int) -> tuple[Any, Any]:
-    """Scalar subqueries: the first and last counted play (microseconds) of a pair."""
-    played = children_of(level, lambda t: t == target).subquery()
+    """Scalar subqueries: the first and last counted play (microseconds) of a pair, whose
+    ``target`` and ``user`` are columns of ``_NP`` (the statement they go into changes it)."""
+    played = children_of(level, lambda t: t == target, items_only=True, outer=_NP)
     where = [
         Play.user_id == user,
-        Play.item_id.in_(select(played.c.item_id)),
+        Play.item_id.in_(played),
         Play.id <= through,
     ]
     micros = utc_micros(Play.played_at)

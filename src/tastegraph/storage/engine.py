@@ -79,6 +79,13 @@ def copy_sqlite_database(source: Path, target: Path) -> None:
         shutil.copy(rollups_file(source), rollups_file(target))
 
 
+def remove_sqlite_database(database: Path) -> None:
+    """Delete a closed SQLite database: its file, its rollups file and their write-ahead logs."""
+    for path in (database, rollups_file(database)):
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
 def _sqlite_engine(url: str, settings: Settings, *, read_only: bool = False) -> Engine:
     path = sqlite_file(url)
     if path is not None:

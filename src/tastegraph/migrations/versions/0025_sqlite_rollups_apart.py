@@ -66,6 +66,8 @@ def _move(connection: Connection, table: str, source: str, target: str) -> None:
     )
     if not rows:
         return
+    # Left there by an earlier database of the same name: derived from another log.
+    connection.exec_driver_sql(f'DROP TABLE IF EXISTS {target}."{table}"')
     for kind, name, sql in rows:
         connection.exec_driver_sql(_placed(sql, kind, name, target))
     copy = f'INSERT INTO {target}."{table}" SELECT * FROM {source}."{table}"'  # noqa: S608
