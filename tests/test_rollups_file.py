@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text, update
 
 from tastegraph import migrations
-from tastegraph.config import Mode, Settings
+from tastegraph.config import Settings
 from tastegraph.ingest.models import Play
 from tastegraph.runtime import Runtime
 from tastegraph.stats.models import ROLLUP_TABLES, ChartCount, ChartState
@@ -88,6 +88,9 @@ def test_the_rollups_have_a_file_of_their_own(runtime: Runtime, database_url: st
     assert _tables(runtime, ROLLUPS) == rollups
     assert not _tables(runtime, "main") & rollups
     assert "plays" in _tables(runtime, "main")
+    # PostgreSQL and in-memory SQLite keep one database.
+    assert sqlite_file("sqlite:///:memory:") is None
+    assert sqlite_file("postgresql+psycopg://postgres@127.0.0.1/tastegraph") is None
 
 
 def test_plays_are_recorded_while_a_fold_holds_the_rollups(
@@ -224,15 +227,3 @@ def test_the_migration_moves_the_rollups_there_and_back(
         assert session.scalar(text(f"SELECT count(*) FROM {ROLLUPS}.chart_counts")) == rows
         assert Rollups(session).differences() == 0
     assert _charts(client) == before
-
-
-def test_an_in_memory_database_keeps_one_file(tmp_path: Path) -> None:
-    settings = Settings(mode=Mode.DEV, database_url="sqlite:///:memory:", data_dir=tmp_path)
-    runtime = Runtime.create(settings)
-    try:
-        assert sqlite_file(settings.effective_database_url) is None
-        with runtime.db.engine.connect() as connection:
-            schemas = {row[1] for row in connection.exec_driver_sql("PRAGMA database_list")}
-        assert ROLLUPS not in schemas
-    finally:
-        runtime.close()
