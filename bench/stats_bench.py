@@ -57,6 +57,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -789,6 +790,7 @@ def ingest_over_http(
     env: dict[str, str],
     workdir: Path,
     fold_seconds: str,
+    clients: int = 1,
 ) -> HttpIngest:
     """Rounds of ``batches`` batches of 1,000 plays through ``POST /api/v1/plays/batch`` to a
     real server, alternately with its folder off (``TASTEGRAPH_STATS_FOLD_SECONDS=0``) and
@@ -836,30 +838,42 @@ def ingest_over_http(
         if not round_env["TASTEGRAPH_STATS_FOLD_SECONDS"]:
             del round_env["TASTEGRAPH_STATS_FOLD_SECONDS"]  # the server's default
         with tastegraph_server(round_env, workdir / f"server-ingest-{number}.log") as port:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+            # Each client sends its people's batches in order (a person's history oldest first).
+            people = sorted(tokens)
+            shares = [
+                [b for b in part if people.index(b.user) % clients == i] for i in range(clients)
+            ]
             started = time.perf_counter()
-            for batch in part:
-                conn.request(
-                    "POST",
-                    "/api/v1/plays/batch",
-                    body=batch.body,
-                    headers={
-                        "Authorization": f"Bearer {tokens[batch.user]}",
-                        "Content-Type": "application/json",
-                    },
-                )
-                response = conn.getresponse()
-                payload = response.read()
-                if response.status != 200:
-                    raise RuntimeError(f"HTTP {response.status}: {payload[:500]!r}")
+            with ThreadPoolExecutor(clients) as pool:
+                list(pool.map(lambda share: _send_batches(port, share, tokens), shares))
             elapsed = time.perf_counter() - started
-            conn.close()
             if number == 0:
                 continue
             (result.folded if folding else result.plain).append(len(part) * 1000 / elapsed)
             if folding:
                 result.catch_up.append(_wait_for_fold(url) - started - elapsed)
     return result
+
+
+def _send_batches(port: int, batches: list[Any], tokens: dict[str, str]) -> None:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+    try:
+        for batch in batches:
+            conn.request(
+                "POST",
+                "/api/v1/plays/batch",
+                body=batch.body,
+                headers={
+                    "Authorization": f"Bearer {tokens[batch.user]}",
+                    "Content-Type": "application/json",
+                },
+            )
+            response = conn.getresponse()
+            payload = response.read()
+            if response.status != 200:
+                raise RuntimeError(f"HTTP {response.status}: {payload[:500]!r}")
+    finally:
+        conn.close()
 
 
 def _fold_all(url: str) -> None:
@@ -1203,29 +1217,44 @@ def run_backend(args: argparse.Namespace, backend: str, workdir: Path, now: int)
             print(f"machine load (1-minute average) while timing charts: {_loads(loads)}")
         if not args.ingest_rounds or args.user_charts_only:
             return
+        run_ingestion(args, url, env, workdir)
+
+
+def run_ingestion(args: argparse.Namespace, url: str, env: dict[str, str], workdir: Path) -> None:
+    """Time ingestion with and without folding, in-process and over HTTP; print the lines."""
+    if not args.no_in_process:
         serial = ingest_comparison(
             url, args.ingest_rounds, args.ingest_batches, args.fold_every, args.seed
         )
         fold_rate = serial.fold_plays / max(serial.fold_seconds, 1e-9)
         print(
-            f"ingest in-process ({args.ingest_rounds} rounds of {args.ingest_batches} x 1,000): "
-            f"{_median(serial.plain):,.0f} plays/s not folding, {_median(serial.folded):,.0f} "
-            f"folding every {args.fold_every} batches (folds alone {fold_rate:,.0f} plays/s) "
-            f"-> {serial.ratio:.0%}; rounds {_rates(serial.plain)} / {_rates(serial.folded)}",
+            f"ingest in-process, recording and folding in turn ({args.ingest_rounds} rounds "
+            f"of {args.ingest_batches} x 1,000): {_median(serial.plain):,.0f} plays/s not "
+            f"folding, {_median(serial.folded):,.0f} folding every {args.fold_every} batches "
+            f"(folds alone {fold_rate:,.0f} plays/s) -> {serial.ratio:.0%}; rounds "
+            f"{_rates(serial.plain)} / {_rates(serial.folded)}",
             flush=True,
         )
-        over_http = ingest_over_http(
-            url, args.ingest_rounds, args.ingest_batches, args.seed, env, workdir, args.fold_seconds
-        )
-        print(
-            f"ingest over HTTP: {_median(over_http.plain):,.0f} plays/s with the folder off, "
-            f"{_median(over_http.folded):,.0f} with it on "
-            f"({'every ' + args.fold_seconds + ' s' if args.fold_seconds else 'by default'}) "
-            f"-> {over_http.ratio:.0%}; "
-            f"the folder caught up {max(over_http.catch_up):.1f} s after the last batch at most; "
-            f"rounds {_rates(over_http.plain)} / {_rates(over_http.folded)}",
-            flush=True,
-        )
+    over_http = ingest_over_http(
+        url,
+        args.ingest_rounds,
+        args.ingest_batches,
+        args.seed,
+        env,
+        workdir,
+        args.fold_seconds,
+        args.ingest_clients,
+    )
+    print(
+        f"ingest over HTTP ({args.ingest_clients} client(s)): "
+        f"{_median(over_http.plain):,.0f} plays/s with the folder off, "
+        f"{_median(over_http.folded):,.0f} with it on "
+        f"({'every ' + args.fold_seconds + ' s' if args.fold_seconds else 'by default'}) "
+        f"-> {over_http.ratio:.0%}; "
+        f"the folder caught up {max(over_http.catch_up):.1f} s after the last batch at most; "
+        f"rounds {_rates(over_http.plain)} / {_rates(over_http.folded)}",
+        flush=True,
+    )
 
 
 def prepare_archive(url: str, env: dict[str, str], *, empty: bool) -> None:
@@ -1304,6 +1333,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ingest-rounds", type=int, default=6, help="alternating rounds; 0 skips")
     parser.add_argument("--ingest-batches", type=int, default=20, help="batches of 1,000 per round")
     parser.add_argument("--fold-every", type=int, default=5, help="batches between folds")
+    parser.add_argument(
+        "--ingest-clients",
+        type=int,
+        default=1,
+        help="HTTP clients sending batches at once (each its own people's, in order)",
+    )
+    parser.add_argument(
+        "--no-in-process", action="store_true", help="skip the in-process ingest comparison"
+    )
     parser.add_argument(
         "--fold-seconds",
         default="",
