@@ -273,3 +273,69 @@ def test_named_period_charts_equal_a_recount(  # noqa: PLR0912
     fold(runtime.db)
     with runtime.db.unit_of_work() as session:
         assert Rollups(session).differences() == 0
+
+
+# -- the rollups through several folds of plays that arrive out of order -----------------------
+
+# A few moments, hours apart on days weeks apart: several listeners' plays of several items
+# of one album or artist share days, months and years, so a later submission lands between
+# a listener's counted plays, in buckets where they played another item of the level or not.
+MOMENTS = st.builds(
+    lambda day, hour: NOW - timedelta(days=day * 23, hours=hour),
+    st.integers(min_value=0, max_value=15),
+    st.integers(min_value=0, max_value=6),
+)
+arrivals_strategy = st.lists(
+    st.tuples(
+        st.integers(min_value=0, max_value=1),  # listener
+        st.integers(min_value=0, max_value=3),  # a music track of the catalogue
+        MOMENTS,
+        st.integers(min_value=0, max_value=2),  # the submission it arrives in
+    ),
+    min_size=2,
+    max_size=40,
+)
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(arrivals=arrivals_strategy, deleted=st.integers(min_value=0, max_value=39))
+def test_the_rollups_equal_a_recount_after_every_fold(
+    client: TestClient,
+    runtime: Runtime,
+    register: Any,
+    arrivals: list[tuple[int, int, datetime, int]],
+    deleted: int,
+) -> None:
+    """Plays arriving in three submissions, each folded, then one deleted: after each step
+    every rollup row, pair and bucket total equals a recount of the log (``stats check``)."""
+    batch = next(_names)
+    people = [register(f"fold{batch}x{i}", country="DE") for i in range(2)]
+    for submission in range(3):
+        for who, person in enumerate(people):
+            plays = [
+                {"played_at": at.isoformat(), "item": CATALOGUE[index][0]}
+                for listener, index, at, arrives in arrivals
+                if arrives == submission and listener == who
+            ]
+            if plays:
+                response = client.post(
+                    "/api/v1/plays/batch", json={"plays": plays}, headers=person.headers
+                )
+                assert response.status_code == 200, response.text
+        fold(runtime.db)
+        with runtime.db.unit_of_work() as session:
+            assert Rollups(session).differences() == 0, submission
+    person = people[arrivals[deleted % len(arrivals)][0]]
+    history = client.get(f"/api/v1/users/{person.name}/plays", params={"limit": 100}).json()[
+        "plays"
+    ]
+    if history:
+        gone = history[deleted % len(history)]["id"]
+        response = client.delete(f"/api/v1/plays/{gone}", headers=person.headers)
+        assert response.status_code == 204, response.text
+        with runtime.db.unit_of_work() as session:
+            assert Rollups(session).differences() == 0, "after the deletion"
