@@ -90,6 +90,22 @@ class Workload:
         return sum(len(b.plays) for b in self.batches)
 
 
+def post_batch(conn: http.client.HTTPConnection, batch: Batch, token: str) -> bytes:
+    """POST one batch to the batch API as the person ``token`` names; the response body
+    (anything but 200 raises)."""
+    conn.request(
+        "POST",
+        "/api/v1/plays/batch",
+        body=batch.body,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    response = conn.getresponse()
+    payload = response.read()
+    if response.status != 200:
+        raise RuntimeError(f"HTTP {response.status}: {payload[:2000]!r}")
+    return payload
+
+
 def make_workload(
     *,
     plays: int,
@@ -200,20 +216,7 @@ def run_http(backend: str, url: str, workload: Workload, workdir: Path) -> Resul
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
 
         def send(batch: Batch) -> dict[str, Any]:
-            conn.request(
-                "POST",
-                "/api/v1/plays/batch",
-                body=batch.body,
-                headers={
-                    "Authorization": f"Bearer {tokens[batch.user]}",
-                    "Content-Type": "application/json",
-                },
-            )
-            response = conn.getresponse()
-            payload = response.read()
-            if response.status != 200:
-                raise RuntimeError(f"HTTP {response.status}: {payload[:2000]!r}")
-            report: dict[str, Any] = orjson.loads(payload)
+            report: dict[str, Any] = orjson.loads(post_batch(conn, batch, tokens[batch.user]))
             return report
 
         for batch in workload.warmup:

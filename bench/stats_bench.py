@@ -856,22 +856,12 @@ def ingest_over_http(
 
 
 def _send_batches(port: int, batches: list[Any], tokens: dict[str, str]) -> None:
+    from ingest_bench import post_batch
+
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
     try:
         for batch in batches:
-            conn.request(
-                "POST",
-                "/api/v1/plays/batch",
-                body=batch.body,
-                headers={
-                    "Authorization": f"Bearer {tokens[batch.user]}",
-                    "Content-Type": "application/json",
-                },
-            )
-            response = conn.getresponse()
-            payload = response.read()
-            if response.status != 200:
-                raise RuntimeError(f"HTTP {response.status}: {payload[:500]!r}")
+            post_batch(conn, batch, tokens[batch.user])
     finally:
         conn.close()
 
