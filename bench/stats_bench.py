@@ -831,6 +831,8 @@ def ingest_over_http(
     batches_of = [workload.warmup] + [
         workload.batches[n * batches : (n + 1) * batches] for n in range(rounds)
     ]
+    # Each client sends its people's batches in order (a person's history oldest first).
+    client_of = {name: i % clients for i, name in enumerate(sorted(tokens))}
     for number, part in enumerate(batches_of):
         folding = number % 2 == 0  # the warm-up round folds; then off, on, off ...
         _fold_all(url)  # what the previous round left, untimed
@@ -838,11 +840,7 @@ def ingest_over_http(
         if not round_env["TASTEGRAPH_STATS_FOLD_SECONDS"]:
             del round_env["TASTEGRAPH_STATS_FOLD_SECONDS"]  # the server's default
         with tastegraph_server(round_env, workdir / f"server-ingest-{number}.log") as port:
-            # Each client sends its people's batches in order (a person's history oldest first).
-            people = sorted(tokens)
-            shares = [
-                [b for b in part if people.index(b.user) % clients == i] for i in range(clients)
-            ]
+            shares = [[b for b in part if client_of[b.user] == i] for i in range(clients)]
             started = time.perf_counter()
             with ThreadPoolExecutor(clients) as pool:
                 list(pool.map(lambda share: _send_batches(port, share, tokens), shares))

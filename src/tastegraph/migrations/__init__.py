@@ -34,14 +34,14 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
 
 def restore_rollups_file(engine: Engine) -> bool:
-    """Give a migrated SQLite file whose rollups file is missing (a copy or backup of the
-    database file alone) an empty one, and say whether it did. The rollups are derived data:
-    empty, they count no play, so every chart counts the log itself until the next fold has
-    counted it all into them again."""
+    """Give a SQLite file at the head revision (the callers make sure) whose rollups file is
+    missing (a copy or backup of the database file alone) an empty one, and say whether it
+    did. The rollups are derived data: empty, they count no play, so every chart counts the
+    log itself until the next fold has counted it all into them again."""
     from tastegraph.stats.models import ROLLUP_TABLES
     from tastegraph.storage.engine import ROLLUPS
 
-    if engine.dialect.name != "sqlite" or current_revision(engine) != head_revision():
+    if engine.dialect.name != "sqlite":
         return False
     with engine.begin() as connection:
         if ROLLUPS not in {row[1] for row in connection.exec_driver_sql("PRAGMA database_list")}:

@@ -136,11 +136,13 @@ def _sqlite_engine(url: str, settings: Settings, *, read_only: bool = False) -> 
         # log's file alone (a write that changes nothing), and takes the rollups' lock when it
         # needs it (``stats.rollups``); a writer of the rollups alone takes only theirs.
         mode = conn.get_execution_options().get(SQLITE_BEGIN_OPTION, "DEFERRED")
-        if mode == "DEFERRED" or not conn.info.get(_SPLIT):
-            conn.exec_driver_sql(f"BEGIN {'DEFERRED' if mode == 'DEFERRED' else 'IMMEDIATE'}")
-            return
-        conn.exec_driver_sql("BEGIN DEFERRED")
-        if mode == "IMMEDIATE":
-            conn.exec_driver_sql("DELETE FROM main.plays WHERE 0")
+        if mode == "DEFERRED":
+            conn.exec_driver_sql("BEGIN DEFERRED")
+        elif not conn.info.get(_SPLIT):  # one file: every writer locks it at once
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN DEFERRED")
+            if mode == "IMMEDIATE":
+                conn.exec_driver_sql("DELETE FROM main.plays WHERE 0")
 
     return engine
